@@ -1,6 +1,12 @@
 //! What travels between clients and nodes, and between nodes.
+//!
+//! Every message has a plain-language [`Display`](fmt::Display) (a phrase without sender and
+//! receiver, e.g. "promise of ballot 3.1, reporting slot 4 accepted at ballot 2.3") and a
+//! full sentence from [`Message::narrate`] ("n2 promised ballot 3.1 to n1 and reported slot 4
+//! accepted at ballot 2.3"). [`Message::kind`] is a short type name for counting and
+//! colouring; [`Message::ballot`] is the ballot the message is about, when it has one.
 
-use crate::ids::{CommandId, NodeId};
+use crate::ids::{Ballot, CommandId, NodeId, Slot};
 use crate::kv::{KvOp, KvResult};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -18,6 +24,97 @@ impl fmt::Display for Command {
     }
 }
 
+/// What a log slot holds: a client command, or a no-op a new leader uses to fill a gap.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "value", rename_all = "snake_case")]
+pub enum Value {
+    /// Does nothing when applied; fills a slot nobody proposed anything for.
+    Noop,
+    /// A client's command.
+    Command(Command),
+}
+
+impl Value {
+    /// The command, unless this is a no-op.
+    pub fn command(&self) -> Option<&Command> {
+        match self {
+            Value::Noop => None,
+            Value::Command(c) => Some(c),
+        }
+    }
+
+    /// The command's id, unless this is a no-op.
+    pub fn id(&self) -> Option<CommandId> {
+        self.command().map(|c| c.id)
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Noop => f.write_str("no-op"),
+            Value::Command(c) => write!(f, "{c}"),
+        }
+    }
+}
+
+/// A timestamp for ordering by clocks: the stamping node's clock reading, then the node id as
+/// the deterministic tie-break the story asks for, then a per-node counter for two commands
+/// stamped in the same tick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Timestamp {
+    pub time: i64,
+    pub node: NodeId,
+    pub seq: u32,
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "t{}@{}", self.time, self.node)?;
+        if self.seq > 0 {
+            write!(f, "+{}", self.seq)?;
+        }
+        Ok(())
+    }
+}
+
+/// One slot an acceptor reports in a promise: the value it accepted there and at which
+/// ballot, or the value it knows was decided there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromiseEntry {
+    pub slot: Slot,
+    /// The ballot the value was accepted at ([`Ballot::ZERO`] when the acceptor only learned
+    /// the decision and never accepted it).
+    pub ballot: Ballot,
+    pub value: Value,
+    /// The acceptor knows this value was chosen.
+    pub decided: bool,
+}
+
+/// The newest write to one key that a node knows of, for quorum reads.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyWrite {
+    pub slot: Slot,
+    /// The ballot the node accepted it at ([`Ballot::ZERO`] if it only learned the decision).
+    pub ballot: Ballot,
+    pub id: CommandId,
+    /// Whether the node knows this write was chosen.
+    pub decided: bool,
+    /// The key's value right after this write: `Some` for a set, `None` for a remove.
+    pub value: Option<String>,
+}
+
+/// A node's answer to one quorum-read probe: the newest write to the key it has seen,
+/// whether decided or only accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadReport {
+    pub key: String,
+    /// `None` when the node knows of no write to the key at all.
+    pub newest: Option<KeyWrite>,
+    /// The node's decided prefix: every slot below this one is decided at the node.
+    pub decided_upto: Slot,
+}
+
 /// A request from a client to a node.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientRequest {
@@ -31,7 +128,7 @@ pub struct ClientReply {
     pub status: ReplyStatus,
 }
 
-/// The three outcomes a client can learn, plus a redirect.
+/// The three outcomes a client can learn, plus a redirect and a quorum-read report.
 ///
 /// A client that hears nothing (a timeout) knows *nothing*: the command may or may not take
 /// effect later. That third outcome is never sent; the client infers it, and the history
@@ -45,16 +142,264 @@ pub enum ReplyStatus {
     Failed { reason: String },
     /// Ask another node: this one is not the leader (`None` when it does not know one).
     Redirect { leader: Option<NodeId> },
+    /// One node's part of a quorum read ([`crate::config::ReadMode::Quorum`]): not an
+    /// answer by itself. Feed it to a [`crate::quorum_read::Collector`].
+    QuorumRead { report: ReadReport },
 }
 
-/// Messages between nodes. Single-node clusters send none; the replicated protocols add
-/// their own variants.
+/// Messages between nodes, for every protocol.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type")]
-pub enum Message {}
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Message {
+    /// Naive replication: "I applied this; apply it too."
+    Replicate { command: Command },
+    /// Timestamp ordering: a command stamped by the node that received it.
+    Stamped { ts: Timestamp, command: Command },
+    /// Fixed sequencer: the command's number in the total order.
+    Sequenced { slot: Slot, command: Command },
+    /// Paxos phase 1a: "promise me ballot `ballot` for every slot from `from` on."
+    Prepare { ballot: Ballot, from: Slot },
+    /// Paxos phase 1b: the promise, with every value the acceptor accepted (or knows
+    /// decided) from slot `from` on.
+    Promise {
+        ballot: Ballot,
+        from: Slot,
+        entries: Vec<PromiseEntry>,
+    },
+    /// Paxos phase 2a: "accept `value` in `slot` at `ballot`."
+    Accept {
+        ballot: Ballot,
+        slot: Slot,
+        value: Value,
+    },
+    /// Paxos phase 2b: "I accepted slot `slot` at `ballot`."
+    Accepted { ballot: Ballot, slot: Slot },
+    /// A rejection: the acceptor promised `promised`, above the `ballot` it was asked for.
+    Nack { ballot: Ballot, promised: Ballot },
+    /// The learner step: `value` was chosen in `slot`.
+    Decide { slot: Slot, value: Value },
+    /// Multi-Paxos: the leader of `ballot` is alive; every slot below `decided_upto` is
+    /// decided at the leader.
+    Heartbeat { ballot: Ballot, decided_upto: Slot },
+    /// "Send me the decided entries from slot `from` on."
+    CatchUp { from: Slot },
+    /// Decided entries for a lagging replica, in slot order (bounded in length).
+    CatchUpReply { entries: Vec<(Slot, Value)> },
+}
+
+impl Message {
+    /// Every kind name, for counters and legends.
+    pub const KINDS: [&'static str; 12] = [
+        "replicate",
+        "stamped",
+        "sequenced",
+        "prepare",
+        "promise",
+        "accept",
+        "accepted",
+        "nack",
+        "decide",
+        "heartbeat",
+        "catch-up",
+        "catch-up-reply",
+    ];
+
+    /// A short type name for counting and colouring.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Message::Replicate { .. } => "replicate",
+            Message::Stamped { .. } => "stamped",
+            Message::Sequenced { .. } => "sequenced",
+            Message::Prepare { .. } => "prepare",
+            Message::Promise { .. } => "promise",
+            Message::Accept { .. } => "accept",
+            Message::Accepted { .. } => "accepted",
+            Message::Nack { .. } => "nack",
+            Message::Decide { .. } => "decide",
+            Message::Heartbeat { .. } => "heartbeat",
+            Message::CatchUp { .. } => "catch-up",
+            Message::CatchUpReply { .. } => "catch-up-reply",
+        }
+    }
+
+    /// The ballot the message is about, for colouring (`None` for messages without one).
+    /// For a nack this is the rejected ballot.
+    pub fn ballot(&self) -> Option<Ballot> {
+        match self {
+            Message::Prepare { ballot, .. }
+            | Message::Promise { ballot, .. }
+            | Message::Accept { ballot, .. }
+            | Message::Accepted { ballot, .. }
+            | Message::Nack { ballot, .. }
+            | Message::Heartbeat { ballot, .. } => Some(*ballot),
+            _ => None,
+        }
+    }
+
+    /// The log slot the message is about, if it is about exactly one.
+    pub fn slot(&self) -> Option<Slot> {
+        match self {
+            Message::Sequenced { slot, .. }
+            | Message::Accept { slot, .. }
+            | Message::Accepted { slot, .. }
+            | Message::Decide { slot, .. } => Some(*slot),
+            _ => None,
+        }
+    }
+
+    /// A full sentence for the story log: "n2 promised ballot 3.1 to n1 and reported ...".
+    pub fn narrate(&self, from: NodeId, to: NodeId) -> String {
+        match self {
+            Message::Replicate { command } => {
+                format!("{from} tells {to} it applied {command}; apply it too")
+            }
+            Message::Stamped { ts, command } => {
+                format!("{from} tells {to} about {command}, stamped {ts}")
+            }
+            Message::Sequenced { slot, command } => {
+                format!("sequencer {from} tells {to} that {command} is number {}", slot.0)
+            }
+            Message::Prepare { ballot, from: s } => format!(
+                "{from} asks {to} to promise ballot {ballot} for every slot from {}",
+                s.0
+            ),
+            Message::Promise { ballot, entries, .. } => {
+                format!(
+                    "{from} promised ballot {ballot} to {to}{}",
+                    report(entries, " and reported")
+                )
+            }
+            Message::Accept {
+                ballot,
+                slot,
+                value,
+            } => format!("{from} asks {to} to accept {value} in {slot} at ballot {ballot}"),
+            Message::Accepted { ballot, slot } => {
+                format!("{from} tells {to} it accepted {slot} at ballot {ballot}")
+            }
+            Message::Nack { ballot, promised } => format!(
+                "{from} rejects ballot {ballot} from {to}: it already promised {promised}"
+            ),
+            Message::Decide { slot, value } => {
+                format!("{from} tells {to} that {value} was chosen in {slot}")
+            }
+            Message::Heartbeat {
+                ballot,
+                decided_upto,
+            } => format!(
+                "leader {from} (ballot {ballot}) tells {to} it is alive; slots below {} are decided",
+                decided_upto.0
+            ),
+            Message::CatchUp { from: s } => {
+                format!("{from} asks {to} for the decided entries from {s} on")
+            }
+            Message::CatchUpReply { entries } => {
+                format!("{from} sends {to} {}", catch_up_span(entries))
+            }
+        }
+    }
+}
+
+/// "slot 4 accepted at ballot 2.3, slot 5 decided" for promises.
+fn report(entries: &[PromiseEntry], lead: &str) -> String {
+    if entries.is_empty() {
+        return String::from(", with nothing accepted");
+    }
+    let parts: Vec<String> = entries
+        .iter()
+        .take(4)
+        .map(|e| {
+            if e.decided {
+                format!("{} decided as {}", e.slot, e.value)
+            } else {
+                format!("{} accepted at ballot {} ({})", e.slot, e.ballot, e.value)
+            }
+        })
+        .collect();
+    let more = entries.len().saturating_sub(4);
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!("{lead} {}{tail}", parts.join(", "))
+}
+
+fn catch_up_span(entries: &[(Slot, Value)]) -> String {
+    match (entries.first(), entries.last()) {
+        (Some((a, _)), Some((b, _))) if a == b => format!("the decided entry for {a}"),
+        (Some((a, _)), Some((b, _))) => {
+            format!(
+                "{} decided entries, slots {} to {}",
+                entries.len(),
+                a.0,
+                b.0
+            )
+        }
+        _ => String::from("no decided entries (it has none newer)"),
+    }
+}
 
 impl fmt::Display for Message {
-    fn fmt(&self, _f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {}
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Message::Replicate { command } => write!(f, "replicate {command}"),
+            Message::Stamped { ts, command } => write!(f, "{command} stamped {ts}"),
+            Message::Sequenced { slot, command } => write!(f, "{command} is number {}", slot.0),
+            Message::Prepare { ballot, from } => {
+                write!(f, "prepare ballot {ballot} for slots from {}", from.0)
+            }
+            Message::Promise {
+                ballot, entries, ..
+            } => write!(
+                f,
+                "promise of ballot {ballot}{}",
+                report(entries, ", reporting")
+            ),
+            Message::Accept {
+                ballot,
+                slot,
+                value,
+            } => write!(f, "accept {value} in {slot} at ballot {ballot}"),
+            Message::Accepted { ballot, slot } => {
+                write!(f, "accepted {slot} at ballot {ballot}")
+            }
+            Message::Nack { ballot, promised } => {
+                write!(f, "reject ballot {ballot}: already promised {promised}")
+            }
+            Message::Decide { slot, value } => write!(f, "{value} chosen in {slot}"),
+            Message::Heartbeat {
+                ballot,
+                decided_upto,
+            } => write!(
+                f,
+                "heartbeat of ballot {ballot}, decided below slot {}",
+                decided_upto.0
+            ),
+            Message::CatchUp { from } => write!(f, "catch up from {from}"),
+            Message::CatchUpReply { entries } => f.write_str(&catch_up_span(entries)),
+        }
+    }
+}
+
+/// Applies `op`'s effect on one key to that key's previous value, for quorum reads:
+/// the key's value right after the write, or `None` if the operation is not a write.
+pub fn write_effect(op: &KvOp) -> Option<Option<String>> {
+    match op {
+        KvOp::Set { value, .. } => Some(Some(value.clone())),
+        KvOp::Remove { .. } => Some(None),
+        KvOp::Get { .. } | KvOp::Contains { .. } => None,
+    }
+}
+
+/// The answer a read operation gets from a key's value (for reads answered outside the
+/// state machine, such as quorum reads).
+pub fn read_result(op: &KvOp, value: Option<String>) -> Option<KvResult> {
+    match op {
+        KvOp::Get { .. } => Some(KvResult::Value { value }),
+        KvOp::Contains { .. } => Some(KvResult::Present {
+            present: value.is_some(),
+        }),
+        KvOp::Set { .. } | KvOp::Remove { .. } => None,
     }
 }

@@ -10,18 +10,37 @@
 //! 2. after *each* input, drains [`Node::poll`] until it returns `None`, and carries out every
 //!    [`Output`] in the order given. An [`Output::Persist`] must be made durable before any
 //!    output that follows it is carried out: that is what lets a node promise something and
-//!    still keep the promise after a crash.
+//!    still keep the promise after a crash. (The node always emits the write for a promise
+//!    before the `Promise` message, and the write for an accept before the `Accepted`
+//!    message.)
 //!
 //! A crash is modelled by the host dropping the node and later calling [`Node::restart`] with
-//! the durable state it kept. Nothing else survives.
+//! the durable state it kept ([`Durable::default`] plus every [`DurableWrite`] applied with
+//! [`Durable::apply`]). Nothing else survives: the key-value table, the role, timers, queues
+//! and the de-duplication table are rebuilt by replaying the decided log.
+//!
+//! # Oracles
+//!
+//! The simulator's global checkers read a node through accessors that never change it:
+//! [`Node::decided`] / [`Node::decided_since`] (the decided log), [`Node::accepted`] (the
+//! acceptor's per-slot ballot and value), [`Node::promised`], [`Node::applied_index`],
+//! [`Node::applied_commands`] (every command id that changed the state machine, in order,
+//! repeats included, for the at-most-once check) and [`Node::applied_digest`].
 
+use crate::bugs::Bug;
 use crate::ids::{Ballot, ClientId, CommandId, NodeId, Slot};
 use crate::kv::{KvStore, StateMachine};
-use crate::message::{ClientReply, ClientRequest, Message};
+use crate::message::{ClientReply, ClientRequest, Message, Timestamp, Value};
+use crate::naive::NaiveNode;
+use crate::paxos::PaxosNode;
+use crate::sequencer::SequencerNode;
 use crate::single::SingleNode;
+use crate::timestamps::TimestampNode;
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
+
+pub use crate::config::{ConfigError, NodeConfig, ReadMode, Timing};
 
 /// The replication strategies of the story, each behind the same node API.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -30,17 +49,44 @@ pub enum Protocol {
     /// One single-threaded node: concurrent calls queue and execute one at a time.
     #[default]
     SingleNode,
+    /// Every node applies a write at once, replies, and tells the others.
+    Naive,
+    /// Commands are stamped with the receiving node's clock and applied in timestamp order.
+    Timestamps,
+    /// One fixed node numbers every command; the others apply them in that order.
+    Sequencer,
+    /// Any node proposes each command for the next slot with a full two-phase Paxos round.
+    BasicPaxos,
+    /// Paxos over a log with a stable leader that runs phase 1 once per leadership.
+    MultiPaxos,
 }
 
 impl Protocol {
     /// Every protocol, in the order the story introduces them.
-    pub const ALL: [Protocol; 1] = [Protocol::SingleNode];
+    pub const ALL: [Protocol; 6] = [
+        Protocol::SingleNode,
+        Protocol::Naive,
+        Protocol::Timestamps,
+        Protocol::Sequencer,
+        Protocol::BasicPaxos,
+        Protocol::MultiPaxos,
+    ];
 
     /// A short name for menus and the command line.
     pub fn name(self) -> &'static str {
         match self {
             Protocol::SingleNode => "single-node",
+            Protocol::Naive => "naive",
+            Protocol::Timestamps => "timestamps",
+            Protocol::Sequencer => "sequencer",
+            Protocol::BasicPaxos => "basic-paxos",
+            Protocol::MultiPaxos => "multi-paxos",
         }
+    }
+
+    /// Looks a protocol up by [`Protocol::name`].
+    pub fn from_name(name: &str) -> Option<Protocol> {
+        Protocol::ALL.into_iter().find(|p| p.name() == name)
     }
 
     /// The guarantee the protocol gives, in one sentence for the page.
@@ -51,6 +97,30 @@ impl Protocol {
                  overlapping calls behave as if they ran in some sequence. But the one node is \
                  a single point of failure."
             }
+            Protocol::Naive => {
+                "No guarantee: each node applies its own writes first and the others' when \
+                 they arrive, so two concurrent writes to one key leave replicas disagreeing."
+            }
+            Protocol::Timestamps => {
+                "Replicas agree only if clocks agree and every message arrives within the \
+                 hold-back time; with clock skew a later write can carry an earlier timestamp, \
+                 and replicas diverge or reads go back in time."
+            }
+            Protocol::Sequencer => {
+                "Strongly consistent while the sequencer is up: it alone numbers commands. \
+                 When it crashes nothing is ordered any more, and a restarted sequencer that \
+                 forgot its counter hands out numbers already used."
+            }
+            Protocol::BasicPaxos => {
+                "Strongly consistent and fault tolerant: a majority must promise and accept \
+                 before a slot is decided. Every command pays for both phases, and competing \
+                 proposers retry with higher numbers."
+            }
+            Protocol::MultiPaxos => {
+                "Strongly consistent and fault tolerant, like basic Paxos, but a stable leader \
+                 runs phase 1 once for all future slots and then needs one round trip to a \
+                 majority per command."
+            }
         }
     }
 
@@ -58,36 +128,26 @@ impl Protocol {
     pub fn node_range(self) -> std::ops::RangeInclusive<u8> {
         match self {
             Protocol::SingleNode => 1..=1,
+            _ => 1..=7,
         }
+    }
+
+    /// Whether the protocol keeps a decided log that replicas must agree on slot by slot
+    /// (sequencer and Paxos). The others only have each node's local order of application.
+    pub fn has_shared_log(self) -> bool {
+        matches!(
+            self,
+            Protocol::SingleNode
+                | Protocol::Sequencer
+                | Protocol::BasicPaxos
+                | Protocol::MultiPaxos
+        )
     }
 }
 
 impl fmt::Display for Protocol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-/// A node's static configuration.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NodeConfig {
-    pub id: NodeId,
-    /// Every voting member, including this node.
-    pub members: Vec<NodeId>,
-    pub protocol: Protocol,
-    /// How many ticks a single-threaded node spends executing one command.
-    pub service_ticks: u32,
-}
-
-impl NodeConfig {
-    /// A one-node cluster running the single-node protocol.
-    pub fn single(service_ticks: u32) -> NodeConfig {
-        NodeConfig {
-            id: NodeId(0),
-            members: vec![NodeId(0)],
-            protocol: Protocol::SingleNode,
-            service_ticks,
-        }
     }
 }
 
@@ -104,13 +164,30 @@ pub enum Output {
     Event(Event),
 }
 
+/// A value an acceptor accepted in one slot, and at which ballot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcceptedValue {
+    pub ballot: Ballot,
+    pub value: Value,
+}
+
 /// The state a node keeps across a crash. The host starts from `Durable::default()`, applies
 /// every [`DurableWrite`] the node hands it in an [`Output::Persist`] (with
 /// [`Durable::apply`]), and gives the result back to [`Node::restart`].
+///
+/// Only the Paxos protocols persist anything: the promise, the accepted value per slot and
+/// the decided entries. The earlier strategies of the story keep everything in memory, which
+/// is part of why they fail.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Durable {
     /// The highest ballot this node promised (zero before any promise).
     pub promised: Ballot,
+    /// Per slot, the value accepted at the highest ballot.
+    #[serde(default)]
+    pub accepted: BTreeMap<Slot, AcceptedValue>,
+    /// Per slot, the value known to be chosen. Never changes once written.
+    #[serde(default)]
+    pub decided: BTreeMap<Slot, Value>,
 }
 
 /// One write to stable storage.
@@ -119,6 +196,14 @@ pub struct Durable {
 pub enum DurableWrite {
     /// The node promised not to accept ballots below this one.
     Promise { ballot: Ballot },
+    /// The node accepted `value` in `slot` at `ballot` (which also promises `ballot`).
+    Accept {
+        slot: Slot,
+        ballot: Ballot,
+        value: Value,
+    },
+    /// The node learned that `value` was chosen in `slot`.
+    Decide { slot: Slot, value: Value },
 }
 
 impl Durable {
@@ -126,8 +211,43 @@ impl Durable {
     pub fn apply(&mut self, write: &DurableWrite) {
         match write {
             DurableWrite::Promise { ballot } => self.promised = self.promised.max(*ballot),
+            DurableWrite::Accept {
+                slot,
+                ballot,
+                value,
+            } => {
+                self.promised = self.promised.max(*ballot);
+                self.accepted.insert(
+                    *slot,
+                    AcceptedValue {
+                        ballot: *ballot,
+                        value: value.clone(),
+                    },
+                );
+            }
+            DurableWrite::Decide { slot, value } => {
+                // A decided slot never changes: the first decision written is the one kept.
+                self.decided.entry(*slot).or_insert_with(|| value.clone());
+            }
         }
     }
+
+    /// The first slot that is not decided: every slot below it is.
+    pub fn decided_upto(&self) -> Slot {
+        first_gap(&self.decided)
+    }
+}
+
+/// The first slot missing from a log keyed by slot.
+pub(crate) fn first_gap<V>(log: &BTreeMap<Slot, V>) -> Slot {
+    let mut next = Slot(0);
+    for slot in log.keys() {
+        if *slot != next {
+            break;
+        }
+        next = next.next();
+    }
+    next
 }
 
 /// What a node narrates, for the page's story log and the simulator's trace.
@@ -142,6 +262,108 @@ pub enum Event {
     Applied { slot: Slot, id: CommandId },
     /// A retried command was answered from the de-duplication table, not applied again.
     Deduplicated { id: CommandId },
+    /// A no-op was applied (it changes nothing).
+    AppliedNoop { slot: Slot },
+    /// The node is not the one to ask and sent the client elsewhere.
+    Redirected {
+        id: CommandId,
+        leader: Option<NodeId>,
+    },
+    /// A read was answered from this node's own table without any coordination.
+    ReadLocally { id: CommandId },
+    /// The node answered its part of a quorum read.
+    ReadReported { id: CommandId, key: String },
+    /// Naive replication: the node applied a write and told `peers` others.
+    Replicated { id: CommandId, peers: u8 },
+    /// Timestamp ordering: the node stamped a client's command with its clock.
+    Stamped { id: CommandId, ts: Timestamp },
+    /// Timestamp ordering: a command arrived after a later-stamped one was already applied,
+    /// so it is applied out of timestamp order.
+    AppliedLate {
+        id: CommandId,
+        ts: Timestamp,
+        behind: Timestamp,
+    },
+    /// Sequencer: the command got a number.
+    Sequenced { slot: Slot, id: CommandId },
+    /// Sequencer: a number arrived that was already used for a different command.
+    SequenceConflict {
+        slot: Slot,
+        kept: CommandId,
+        dropped: CommandId,
+    },
+    /// Phase 1 started: the node asks for promises on a new ballot.
+    Campaigning {
+        ballot: Ballot,
+        from: Slot,
+        /// The previous attempt was rejected or timed out; this is the higher-ballot retry.
+        retry: bool,
+    },
+    /// After a rejection the node waits before trying a higher ballot.
+    BackingOff { ticks: u32 },
+    /// The acceptor promised a ballot to a proposer.
+    Promised { ballot: Ballot, to: NodeId },
+    /// The acceptor refused a ballot below its promise.
+    Rejected {
+        ballot: Ballot,
+        promised: Ballot,
+        from: NodeId,
+    },
+    /// Phase 1 succeeded with a majority of promises.
+    BecameLeader {
+        ballot: Ballot,
+        recovered: u32,
+        noops: u32,
+    },
+    /// A new proposer adopted a value a promise reported for a slot.
+    Recovered {
+        slot: Slot,
+        accepted_at: Ballot,
+        value: Value,
+    },
+    /// A new leader filled a slot nobody reported with a no-op.
+    FilledGap { slot: Slot },
+    /// A proposer learned of a higher ballot and gave up its own.
+    SteppedDown { ballot: Ballot, higher: Ballot },
+    /// A proposer started phase 2 for a slot.
+    Proposed {
+        slot: Slot,
+        ballot: Ballot,
+        value: Value,
+    },
+    /// The acceptor accepted a value.
+    Accepted {
+        slot: Slot,
+        ballot: Ballot,
+        value: Value,
+    },
+    /// The proposer counted a majority of accepts: the value is chosen.
+    Chosen {
+        slot: Slot,
+        ballot: Ballot,
+        value: Value,
+    },
+    /// The node learned a decision made elsewhere.
+    Learned { slot: Slot, value: Value },
+    /// A decision arrived for a slot already decided with a different value. This never
+    /// happens in a correct protocol; the agreement checker will flag it.
+    ConflictingDecision {
+        slot: Slot,
+        kept: Value,
+        other: Value,
+    },
+    /// A lagging node received decided entries from another.
+    CaughtUp { from: NodeId, entries: u32 },
+    /// A node came back from a crash with its durable state.
+    Restarted { promised: Ballot, decided: u64 },
+    /// A stale, duplicate or misdirected input was ignored.
+    Ignored {
+        from: Option<NodeId>,
+        what: String,
+        why: String,
+    },
+    /// A deliberately broken code path ran and changed what the node did.
+    BugTriggered { bug: Bug },
 }
 
 impl fmt::Display for Event {
@@ -156,6 +378,125 @@ impl fmt::Display for Event {
                     "answered retried {id} from its table without applying it again"
                 )
             }
+            Event::AppliedNoop { slot } => write!(f, "applied the no-op in {slot}"),
+            Event::Redirected {
+                id,
+                leader: Some(l),
+            } => write!(f, "sent {id} to the leader {l}"),
+            Event::Redirected { id, leader: None } => {
+                write!(f, "turned {id} away: it knows no leader")
+            }
+            Event::ReadLocally { id } => {
+                write!(f, "answered read {id} from its own table (may be stale)")
+            }
+            Event::ReadReported { id, key } => {
+                write!(f, "reported the newest write to {key} it knows for {id}")
+            }
+            Event::Replicated { id, peers } => {
+                write!(f, "applied {id} and told {peers} other node(s) to apply it")
+            }
+            Event::Stamped { id, ts } => write!(f, "stamped {id} with its clock: {ts}"),
+            Event::AppliedLate { id, ts, behind } => write!(
+                f,
+                "applied {id} (stamped {ts}) out of order: {behind} was already applied"
+            ),
+            Event::Sequenced { slot, id } => write!(f, "gave {id} number {}", slot.0),
+            Event::SequenceConflict {
+                slot,
+                kept,
+                dropped,
+            } => write!(
+                f,
+                "number {} was handed out twice: kept {kept}, dropped {dropped}",
+                slot.0
+            ),
+            Event::Campaigning {
+                ballot,
+                from,
+                retry: true,
+            } => write!(
+                f,
+                "retried with a higher ballot {ballot} for slots from {}",
+                from.0
+            ),
+            Event::Campaigning { ballot, from, .. } => {
+                write!(f, "started phase 1 with ballot {ballot} for slots from {}", from.0)
+            }
+            Event::BackingOff { ticks } => {
+                write!(f, "backs off {ticks} tick(s) before trying a higher ballot")
+            }
+            Event::Promised { ballot, to } => write!(f, "promised ballot {ballot} to {to}"),
+            Event::Rejected {
+                ballot,
+                promised,
+                from,
+            } => write!(
+                f,
+                "rejected ballot {ballot} from {from}: it promised {promised}"
+            ),
+            Event::BecameLeader {
+                ballot,
+                recovered,
+                noops,
+            } => write!(
+                f,
+                "became leader with ballot {ballot}, recovering {recovered} value(s) and filling {noops} gap(s) with no-ops"
+            ),
+            Event::Recovered {
+                slot,
+                accepted_at,
+                value,
+            } => write!(
+                f,
+                "recovered {value} in {slot} (accepted at ballot {accepted_at}) from a promise"
+            ),
+            Event::FilledGap { slot } => write!(f, "filled the gap at {slot} with a no-op"),
+            Event::SteppedDown { ballot, higher } => {
+                write!(f, "gave up ballot {ballot}: saw higher ballot {higher}")
+            }
+            Event::Proposed {
+                slot,
+                ballot,
+                value,
+            } => write!(f, "proposed {value} in {slot} at ballot {ballot}"),
+            Event::Accepted {
+                slot,
+                ballot,
+                value,
+            } => write!(f, "accepted {value} in {slot} at ballot {ballot}"),
+            Event::Chosen {
+                slot,
+                ballot,
+                value,
+            } => write!(
+                f,
+                "{value} was chosen in {slot}: a majority accepted ballot {ballot}"
+            ),
+            Event::Learned { slot, value } => write!(f, "learned that {value} was chosen in {slot}"),
+            Event::ConflictingDecision { slot, kept, other } => write!(
+                f,
+                "heard {other} was chosen in {slot}, but it already decided {kept} there"
+            ),
+            Event::CaughtUp { from, entries } => {
+                write!(f, "caught up {entries} decided entr(ies) from {from}")
+            }
+            Event::Restarted { promised, decided } => write!(
+                f,
+                "restarted from stable storage: promised {promised}, {decided} decided entr(ies)"
+            ),
+            Event::Ignored {
+                from: Some(n),
+                what,
+                why,
+            } => write!(f, "ignored {what} from {n}: {why}"),
+            Event::Ignored {
+                from: None,
+                what,
+                why,
+            } => write!(f, "ignored {what}: {why}"),
+            Event::BugTriggered { bug } => {
+                write!(f, "deliberate bug `{bug}` changed what it did here")
+            }
         }
     }
 }
@@ -166,13 +507,35 @@ impl fmt::Display for Event {
 pub enum Role {
     /// The only node there is.
     Solo,
+    /// An equal among equals (naive replication, timestamp ordering).
+    Peer,
+    /// The node that numbers every command.
+    Sequencer,
+    /// Applies what the sequencer numbered, or what the Multi-Paxos leader had chosen.
+    Follower,
+    /// Running phase 1 to become the Multi-Paxos leader.
+    Candidate,
+    /// The Multi-Paxos leader: proposes commands in phase 2 only.
+    Leader,
+    /// Basic Paxos: running a two-phase round for one slot.
+    Proposer,
+    /// Basic Paxos: answering other nodes' proposals only.
+    Acceptor,
 }
 
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Role::Solo => f.write_str("solo"),
-        }
+        let name = match self {
+            Role::Solo => "solo",
+            Role::Peer => "peer",
+            Role::Sequencer => "sequencer",
+            Role::Follower => "follower",
+            Role::Candidate => "candidate",
+            Role::Leader => "leader",
+            Role::Proposer => "proposer",
+            Role::Acceptor => "acceptor",
+        };
+        f.write_str(name)
     }
 }
 
@@ -180,8 +543,15 @@ impl fmt::Display for Role {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogEntryView {
     pub slot: Slot,
+    /// The decided value, or else the accepted one (`None` for an empty slot).
     pub command: Option<String>,
     pub chosen: bool,
+    /// The ballot the value was accepted at, if this node accepted one.
+    #[serde(default)]
+    pub accepted_ballot: Option<Ballot>,
+    /// Whether the entry has been applied to the table.
+    #[serde(default)]
+    pub applied: bool,
 }
 
 /// A read-only picture of a node, for drawing.
@@ -198,60 +568,177 @@ pub struct NodeView {
     pub digest: u64,
     /// The command being executed right now, if any.
     pub executing: Option<CommandId>,
-    /// Commands waiting behind it.
+    /// Commands waiting behind it (or, for replicated protocols, waiting to be proposed,
+    /// numbered or released).
     pub queue: Vec<CommandId>,
+    /// The ballot this node campaigns or leads with, if it does.
+    #[serde(default)]
+    pub ballot: Option<Ballot>,
+    /// Every slot below this one is decided at this node.
+    #[serde(default)]
+    pub decided_upto: u64,
+    /// The node's wall clock (tick count plus skew), for timestamp ordering.
+    #[serde(default)]
+    pub clock: i64,
+}
+
+/// The per-protocol state machines behind [`Node`].
+pub(crate) trait Engine: fmt::Debug {
+    fn on_client(&mut self, from: ClientId, request: ClientRequest, out: &mut Outbox);
+    fn on_message(&mut self, from: NodeId, msg: Message, out: &mut Outbox);
+    fn on_tick(&mut self, entropy: u64, out: &mut Outbox);
+    fn view(&self) -> NodeView;
+    fn store(&self) -> &KvStore;
+    fn applied(&self) -> Slot;
+    fn applied_commands(&self) -> &[CommandId];
+    fn decided(&self) -> &BTreeMap<Slot, Value>;
+    fn promised(&self) -> Ballot {
+        Ballot::ZERO
+    }
+    fn accepted(&self) -> Option<&BTreeMap<Slot, AcceptedValue>> {
+        None
+    }
+    fn role(&self) -> Role;
+    fn leader_hint(&self) -> Option<NodeId>;
+}
+
+/// Where a protocol handler puts its outputs, in order.
+pub(crate) type Outbox = VecDeque<Output>;
+
+/// Pushes an event.
+pub(crate) fn emit(out: &mut Outbox, event: Event) {
+    out.push_back(Output::Event(event));
+}
+
+/// Pushes a message.
+pub(crate) fn send(out: &mut Outbox, to: NodeId, msg: Message) {
+    out.push_back(Output::Send { to, msg });
+}
+
+/// Pushes a client reply.
+pub(crate) fn reply(out: &mut Outbox, to: ClientId, id: CommandId, status: crate::ReplyStatus) {
+    out.push_back(Output::Reply {
+        to,
+        reply: ClientReply { id, status },
+    });
 }
 
 /// A node of any protocol.
 #[derive(Clone, Debug)]
 pub struct Node {
+    config: NodeConfig,
     inner: Inner,
-    outbox: VecDeque<Output>,
+    outbox: Outbox,
 }
 
 #[derive(Clone, Debug)]
 enum Inner {
     Single(SingleNode),
+    Naive(NaiveNode),
+    Timestamps(TimestampNode),
+    Sequencer(SequencerNode),
+    Paxos(Box<PaxosNode>),
 }
 
 impl Node {
     /// A fresh node: empty state, nothing promised.
+    ///
+    /// # Panics
+    /// If the configuration is invalid ([`NodeConfig::validate`]); use [`Node::try_new`] to get
+    /// the error instead.
     pub fn new(config: NodeConfig) -> Node {
         Node::restart(config, Durable::default())
     }
 
     /// A node rebuilt after a crash from the durable state it persisted.
+    ///
+    /// # Panics
+    /// If the configuration is invalid; use [`Node::try_restart`] to get the error instead.
     pub fn restart(config: NodeConfig, durable: Durable) -> Node {
+        match Node::try_restart(config, durable) {
+            Ok(node) => node,
+            Err(e) => panic!("invalid node configuration: {e}"),
+        }
+    }
+
+    /// Like [`Node::new`], returning a typed error for an invalid configuration.
+    pub fn try_new(config: NodeConfig) -> Result<Node, ConfigError> {
+        Node::try_restart(config, Durable::default())
+    }
+
+    /// Like [`Node::restart`], returning a typed error for an invalid configuration.
+    pub fn try_restart(config: NodeConfig, durable: Durable) -> Result<Node, ConfigError> {
+        config.validate()?;
+        let mut outbox = Outbox::new();
         let inner = match config.protocol {
-            Protocol::SingleNode => Inner::Single(SingleNode::new(config, durable)),
+            Protocol::SingleNode => Inner::Single(SingleNode::new(config.clone(), durable)),
+            Protocol::Naive => Inner::Naive(NaiveNode::new(config.clone())),
+            Protocol::Timestamps => Inner::Timestamps(TimestampNode::new(config.clone())),
+            Protocol::Sequencer => Inner::Sequencer(SequencerNode::new(config.clone())),
+            Protocol::BasicPaxos | Protocol::MultiPaxos => Inner::Paxos(Box::new(
+                PaxosNode::restart(config.clone(), durable, &mut outbox),
+            )),
         };
-        Node {
+        Ok(Node {
+            config,
             inner,
-            outbox: VecDeque::new(),
+            outbox,
+        })
+    }
+
+    fn engine(&self) -> &dyn Engine {
+        match &self.inner {
+            Inner::Single(n) => n,
+            Inner::Naive(n) => n,
+            Inner::Timestamps(n) => n,
+            Inner::Sequencer(n) => n,
+            Inner::Paxos(n) => n.as_ref(),
+        }
+    }
+
+    fn engine_mut(&mut self) -> &mut dyn Engine {
+        match &mut self.inner {
+            Inner::Single(n) => n,
+            Inner::Naive(n) => n,
+            Inner::Timestamps(n) => n,
+            Inner::Sequencer(n) => n,
+            Inner::Paxos(n) => n.as_mut(),
         }
     }
 
     /// A client request arrived.
     pub fn on_client(&mut self, from: ClientId, request: ClientRequest) {
-        match &mut self.inner {
-            Inner::Single(n) => n.on_client(from, request, &mut self.outbox),
-        }
+        let mut out = std::mem::take(&mut self.outbox);
+        self.engine_mut().on_client(from, request, &mut out);
+        self.outbox = out;
     }
 
-    /// A message from another node arrived.
+    /// A message from another node arrived. Messages from non-members, from the node itself,
+    /// or of a kind the protocol does not use are ignored with an [`Event::Ignored`].
     pub fn on_message(&mut self, from: NodeId, msg: Message) {
-        let _ = from;
-        match msg {}
+        let mut out = std::mem::take(&mut self.outbox);
+        if from == self.config.id || !self.config.is_member(from) {
+            emit(
+                &mut out,
+                Event::Ignored {
+                    from: Some(from),
+                    what: msg.kind().to_owned(),
+                    why: String::from("the sender is not another member of this cluster"),
+                },
+            );
+        } else {
+            self.engine_mut().on_message(from, msg, &mut out);
+        }
+        self.outbox = out;
     }
 
     /// One tick of this node's logical clock passed. `entropy` is a fresh random number from
     /// the host, for the protocols that randomize timeouts or back-off (the node has no
     /// randomness of its own, so a seeded host replays it exactly).
     pub fn on_tick(&mut self, entropy: u64) {
-        let _ = entropy;
-        match &mut self.inner {
-            Inner::Single(n) => n.on_tick(&mut self.outbox),
-        }
+        let mut out = std::mem::take(&mut self.outbox);
+        self.engine_mut().on_tick(entropy, &mut out);
+        self.outbox = out;
     }
 
     /// The next thing the node wants done, in order.
@@ -261,22 +748,80 @@ impl Node {
 
     /// A picture of the node for drawing.
     pub fn view(&self) -> NodeView {
-        match &self.inner {
-            Inner::Single(n) => n.view(),
-        }
+        self.engine().view()
     }
 
-    /// The fingerprint of the node's applied state and how many entries it reflects.
+    /// How many entries the node's applied state reflects, and its fingerprint:
+    /// `(applied_count, digest)`.
     pub fn applied_digest(&self) -> (u64, u64) {
-        match &self.inner {
-            Inner::Single(n) => (n.applied(), n.store().digest()),
-        }
+        (self.engine().applied().0, self.engine().store().digest())
     }
 
     /// The node's state machine, for the oracles.
     pub fn store(&self) -> &KvStore {
-        match &self.inner {
-            Inner::Single(n) => n.store(),
-        }
+        self.engine().store()
+    }
+
+    /// The configuration the node runs with.
+    pub fn config(&self) -> &NodeConfig {
+        &self.config
+    }
+
+    /// The node's id.
+    pub fn id(&self) -> NodeId {
+        self.config.id
+    }
+
+    /// The node's current role.
+    pub fn role(&self) -> Role {
+        self.engine().role()
+    }
+
+    /// Whom the node believes leads (or sequences), if anyone.
+    pub fn leader_hint(&self) -> Option<NodeId> {
+        self.engine().leader_hint()
+    }
+
+    /// Oracle: the decided log, in slot order. For protocols without a shared log
+    /// ([`Protocol::has_shared_log`] is false) this is the node's own order of application,
+    /// which replicas are *not* promised to agree on.
+    pub fn decided(&self) -> impl Iterator<Item = (Slot, &Value)> + '_ {
+        self.engine().decided().iter().map(|(s, v)| (*s, v))
+    }
+
+    /// Oracle: the decided entries at `from` and above, in slot order.
+    pub fn decided_since(&self, from: Slot) -> impl Iterator<Item = (Slot, &Value)> + '_ {
+        self.engine().decided().range(from..).map(|(s, v)| (*s, v))
+    }
+
+    /// Oracle: every slot below this one is decided at this node.
+    pub fn decided_upto(&self) -> Slot {
+        first_gap(self.engine().decided())
+    }
+
+    /// Oracle: the acceptor's promise ([`Ballot::ZERO`] for protocols without ballots).
+    pub fn promised(&self) -> Ballot {
+        self.engine().promised()
+    }
+
+    /// Oracle: per slot, the ballot and value this node accepted (Paxos only; empty
+    /// otherwise).
+    pub fn accepted(&self) -> impl Iterator<Item = (Slot, Ballot, &Value)> + '_ {
+        self.engine()
+            .accepted()
+            .into_iter()
+            .flat_map(|m| m.iter().map(|(s, a)| (*s, a.ballot, &a.value)))
+    }
+
+    /// Oracle: how many log entries have been applied (the next slot to apply).
+    pub fn applied_index(&self) -> Slot {
+        self.engine().applied()
+    }
+
+    /// Oracle: the id of every command that changed this node's state machine, in the order
+    /// applied. A correct node lists each id at most once (at-most-once); with
+    /// [`Bug::NoDedup`] a retried command appears twice.
+    pub fn applied_commands(&self) -> &[CommandId] {
+        self.engine().applied_commands()
     }
 }

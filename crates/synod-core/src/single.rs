@@ -8,10 +8,12 @@
 //! Retried commands (same [`CommandId`]) are answered from a table of last results per client
 //! instead of being applied again.
 
-use crate::ids::{Ballot, ClientId, CommandId, Slot};
+use crate::ids::{Ballot, ClientId, CommandId, NodeId, Slot};
 use crate::kv::{KvResult, KvStore, StateMachine};
-use crate::message::{ClientReply, ClientRequest, Command, ReplyStatus};
-use crate::node::{Durable, Event, LogEntryView, NodeConfig, NodeView, Output, Role};
+use crate::message::{ClientReply, ClientRequest, Command, Message, ReplyStatus, Value};
+use crate::node::{
+    emit, Durable, Engine, Event, LogEntryView, NodeConfig, NodeView, Outbox, Output, Role,
+};
 use std::collections::{BTreeMap, VecDeque};
 
 /// At most this many calls wait in the queue; later ones are refused (a definite failure).
@@ -26,7 +28,9 @@ pub struct SingleNode {
     executing: Option<(ClientId, Command, u32)>,
     queue: VecDeque<(ClientId, Command)>,
     /// Commands in the order they were executed: the node's own log.
-    log: Vec<Command>,
+    log: BTreeMap<Slot, Value>,
+    /// The ids of the commands applied, in order.
+    applied_ids: Vec<CommandId>,
     /// Per client, the last command applied and its result.
     last: BTreeMap<ClientId, (u64, KvResult)>,
 }
@@ -40,7 +44,8 @@ impl SingleNode {
             store: KvStore::new(),
             executing: None,
             queue: VecDeque::new(),
-            log: Vec::new(),
+            log: BTreeMap::new(),
+            applied_ids: Vec::new(),
             last: BTreeMap::new(),
         }
     }
@@ -119,7 +124,8 @@ impl SingleNode {
             id: command.id,
         }));
         out.push_back(reply(from, command.id, ReplyStatus::Ok { result }));
-        self.log.push(command);
+        self.applied_ids.push(command.id);
+        self.log.insert(slot, Value::Command(command));
     }
 
     fn answered(&self, id: CommandId) -> Option<KvResult> {
@@ -149,11 +155,12 @@ impl SingleNode {
             log: self
                 .log
                 .iter()
-                .enumerate()
-                .map(|(i, c)| LogEntryView {
-                    slot: Slot(i as u64),
-                    command: Some(c.to_string()),
+                .map(|(slot, v)| LogEntryView {
+                    slot: *slot,
+                    command: Some(v.to_string()),
                     chosen: true,
+                    accepted_ballot: None,
+                    applied: true,
                 })
                 .collect(),
             applied: self.applied(),
@@ -165,7 +172,59 @@ impl SingleNode {
             digest: self.store.digest(),
             executing: self.executing.as_ref().map(|(_, c, _)| c.id),
             queue: self.queue.iter().map(|(_, c)| c.id).collect(),
+            ballot: None,
+            decided_upto: self.applied(),
+            clock: 0,
         }
+    }
+}
+
+impl Engine for SingleNode {
+    fn on_client(&mut self, from: ClientId, request: ClientRequest, out: &mut Outbox) {
+        SingleNode::on_client(self, from, request, out);
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: Message, out: &mut Outbox) {
+        emit(
+            out,
+            Event::Ignored {
+                from: Some(from),
+                what: msg.kind().to_owned(),
+                why: String::from("a single node has no peers"),
+            },
+        );
+    }
+
+    fn on_tick(&mut self, _entropy: u64, out: &mut Outbox) {
+        SingleNode::on_tick(self, out);
+    }
+
+    fn view(&self) -> NodeView {
+        SingleNode::view(self)
+    }
+
+    fn store(&self) -> &KvStore {
+        &self.store
+    }
+
+    fn applied(&self) -> Slot {
+        Slot(self.applied())
+    }
+
+    fn applied_commands(&self) -> &[CommandId] {
+        &self.applied_ids
+    }
+
+    fn decided(&self) -> &BTreeMap<Slot, Value> {
+        &self.log
+    }
+
+    fn role(&self) -> Role {
+        Role::Solo
+    }
+
+    fn leader_hint(&self) -> Option<NodeId> {
+        Some(self.config.id)
     }
 }
 

@@ -1,0 +1,270 @@
+//! The client's side of a quorum read, as a pure state machine the simulator's clients use.
+//!
+//! The story's read: "the client must send the read command to all nodes and get the
+//! majority of the reads, because a write is accepted by a majority." Each node answers with
+//! a [`ReadReport`]: the newest write to the key it knows of, with its slot, the ballot it
+//! accepted it at, and whether it knows the write was decided (see
+//! [`ReadMode::Quorum`](crate::config::ReadMode::Quorum)).
+//!
+//! Why a majority is enough to find the latest *acknowledged* write: a write is acknowledged
+//! only after it is chosen, and chosen means a majority accepted it, so any majority of
+//! reports contains at least one node that has it. The newest write among the reports is
+//! therefore at least as new as every acknowledged one.
+//!
+//! Why that alone is not enough: the newest write a majority reports may be *accepted but
+//! not decided*. It may still lose its slot to another value, or be chosen a moment later.
+//! Returning it could show a value that never takes effect; returning the older decided
+//! value could miss a write that is chosen (and acknowledged) before the read returns.
+//! Either way a read could go back in time. So the correct rule is:
+//!
+//! 1. wait for reports from a majority of distinct nodes;
+//! 2. find the newest write among them (highest slot, then highest ballot);
+//! 3. if some report says that slot is decided, answer with the decided write's value;
+//! 4. otherwise, ask every node again later ([`Verdict::AskAgain`]): the write will be
+//!    decided (or replaced) and the next round of reports will say so.
+//!
+//! [`Bug::NaiveQuorumRead`] drops step 4 and answers with the undecided write.
+
+use crate::bugs::{Bug, Bugs};
+use crate::ids::{Ballot, NodeId, Slot};
+use crate::kv::{KvOp, KvResult};
+use crate::message::{read_result, KeyWrite, ReadReport};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What the client should do after a report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Not enough reports yet.
+    Waiting { have: u8, need: u8 },
+    /// The read's answer: the key's value (`None`: absent), and the slot of the write it
+    /// comes from (`None`: no write to the key anywhere).
+    Value {
+        value: Option<String>,
+        slot: Option<Slot>,
+    },
+    /// The newest write (in `slot`) is not known to be decided: start a new round.
+    AskAgain { slot: Slot },
+}
+
+/// Collects one round of quorum-read reports for one key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Collector {
+    key: String,
+    cluster_size: u8,
+    naive: bool,
+    reports: BTreeMap<NodeId, ReadReport>,
+    rounds: u32,
+}
+
+impl Collector {
+    /// A collector for `key` in a cluster of `cluster_size` nodes; `bugs` says whether the
+    /// naive rule ([`Bug::NaiveQuorumRead`]) is used.
+    pub fn new(key: &str, cluster_size: u8, bugs: &Bugs) -> Collector {
+        Collector {
+            key: key.to_owned(),
+            cluster_size,
+            naive: bugs.has(Bug::NaiveQuorumRead),
+            reports: BTreeMap::new(),
+            rounds: 1,
+        }
+    }
+
+    /// How many distinct nodes must report.
+    pub fn needed(&self) -> u8 {
+        self.cluster_size / 2 + 1
+    }
+
+    /// How many rounds this read has started (1 for the first).
+    pub fn rounds(&self) -> u32 {
+        self.rounds
+    }
+
+    /// Forgets the reports to start a new round (after [`Verdict::AskAgain`]).
+    pub fn start_round(&mut self) {
+        self.reports.clear();
+        self.rounds += 1;
+    }
+
+    /// Adds one node's report (a later one from the same node replaces its earlier one;
+    /// a report about another key is ignored) and returns the verdict so far.
+    pub fn offer(&mut self, from: NodeId, report: ReadReport) -> Verdict {
+        if report.key == self.key {
+            self.reports.insert(from, report);
+        }
+        self.verdict()
+    }
+
+    /// The verdict on the reports collected so far.
+    pub fn verdict(&self) -> Verdict {
+        let have = u8::try_from(self.reports.len()).unwrap_or(u8::MAX);
+        if have < self.needed() {
+            return Verdict::Waiting {
+                have,
+                need: self.needed(),
+            };
+        }
+        let writes = self.reports.values().filter_map(|r| r.newest.as_ref());
+        let Some(newest) = writes.clone().max_by_key(|w| (w.slot, w.ballot)) else {
+            return Verdict::Value {
+                value: None,
+                slot: None,
+            };
+        };
+        let decided: Option<&KeyWrite> =
+            writes.clone().find(|w| w.slot == newest.slot && w.decided);
+        match decided {
+            Some(w) => Verdict::Value {
+                value: w.value.clone(),
+                slot: Some(w.slot),
+            },
+            None if self.naive => Verdict::Value {
+                value: newest.value.clone(),
+                slot: Some(newest.slot),
+            },
+            None => Verdict::AskAgain { slot: newest.slot },
+        }
+    }
+
+    /// The answer a read operation gets from a [`Verdict::Value`]'s value.
+    pub fn result(op: &KvOp, value: Option<String>) -> Option<KvResult> {
+        read_result(op, value)
+    }
+}
+
+/// The newest write among reports, by slot then ballot (exposed for drawing).
+pub fn newest_write(reports: &[ReadReport]) -> Option<(Slot, Ballot)> {
+    reports
+        .iter()
+        .filter_map(|r| r.newest.as_ref())
+        .map(|w| (w.slot, w.ballot))
+        .max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{ClientId, CommandId};
+
+    fn write(slot: u64, round: u64, decided: bool, value: &str) -> Option<KeyWrite> {
+        Some(KeyWrite {
+            slot: Slot(slot),
+            ballot: Ballot {
+                round,
+                node: NodeId(0),
+            },
+            id: CommandId {
+                client: ClientId(0),
+                seq: slot,
+            },
+            decided,
+            value: Some(value.to_owned()),
+        })
+    }
+
+    fn report(newest: Option<KeyWrite>) -> ReadReport {
+        ReadReport {
+            key: "k".into(),
+            newest,
+            decided_upto: Slot(0),
+        }
+    }
+
+    #[test]
+    fn waits_for_a_majority_of_distinct_nodes() {
+        let mut c = Collector::new("k", 5, &Bugs::none());
+        let r = report(write(1, 1, true, "a"));
+        assert_eq!(
+            c.offer(NodeId(0), r.clone()),
+            Verdict::Waiting { have: 1, need: 3 }
+        );
+        assert_eq!(
+            c.offer(NodeId(0), r.clone()),
+            Verdict::Waiting { have: 1, need: 3 }
+        );
+        assert_eq!(
+            c.offer(NodeId(1), r.clone()),
+            Verdict::Waiting { have: 2, need: 3 }
+        );
+        assert!(matches!(c.offer(NodeId(2), r), Verdict::Value { .. }));
+    }
+
+    #[test]
+    fn newest_decided_write_wins_over_older_ones() {
+        let mut c = Collector::new("k", 3, &Bugs::none());
+        c.offer(NodeId(0), report(write(1, 1, true, "old")));
+        let v = c.offer(NodeId(1), report(write(4, 2, true, "new")));
+        assert_eq!(
+            v,
+            Verdict::Value {
+                value: Some("new".into()),
+                slot: Some(Slot(4))
+            }
+        );
+    }
+
+    #[test]
+    fn undecided_newest_write_means_ask_again_unless_the_naive_bug_is_on() {
+        let reports = [
+            report(write(1, 1, true, "old")),
+            report(write(2, 2, false, "maybe")),
+        ];
+        let mut correct = Collector::new("k", 3, &Bugs::none());
+        let mut naive = Collector::new("k", 3, &Bugs::only(Bug::NaiveQuorumRead));
+        for (i, r) in reports.iter().enumerate() {
+            correct.offer(NodeId(i as u8), r.clone());
+            naive.offer(NodeId(i as u8), r.clone());
+        }
+        assert_eq!(correct.verdict(), Verdict::AskAgain { slot: Slot(2) });
+        assert_eq!(
+            naive.verdict(),
+            Verdict::Value {
+                value: Some("maybe".into()),
+                slot: Some(Slot(2))
+            }
+        );
+        correct.start_round();
+        assert_eq!(correct.rounds(), 2);
+        assert!(matches!(
+            correct.verdict(),
+            Verdict::Waiting { have: 0, .. }
+        ));
+    }
+
+    #[test]
+    fn one_report_saying_decided_settles_the_slot() {
+        let mut c = Collector::new("k", 3, &Bugs::none());
+        c.offer(NodeId(0), report(write(2, 2, false, "v")));
+        let v = c.offer(NodeId(2), report(write(2, 2, true, "v")));
+        assert_eq!(
+            v,
+            Verdict::Value {
+                value: Some("v".into()),
+                slot: Some(Slot(2))
+            }
+        );
+    }
+
+    #[test]
+    fn no_write_anywhere_reads_as_absent_and_results_match_the_op() {
+        let mut c = Collector::new("k", 1, &Bugs::none());
+        assert_eq!(
+            c.offer(NodeId(0), report(None)),
+            Verdict::Value {
+                value: None,
+                slot: None
+            }
+        );
+        let get = KvOp::Get { key: "k".into() };
+        let contains = KvOp::Contains { key: "k".into() };
+        assert_eq!(
+            Collector::result(&get, None),
+            Some(KvResult::Value { value: None })
+        );
+        assert_eq!(
+            Collector::result(&contains, Some("x".into())),
+            Some(KvResult::Present { present: true })
+        );
+    }
+}

@@ -1,0 +1,253 @@
+//! A fixed sequencer: the story's third idea.
+//!
+//! "I need some way to order the commands, by a sequence number for example, and someone
+//! responsible for putting that sequence number on them." One fixed node, the lowest member
+//! (`n1`), is the sequencer. Every command, read or write, goes to it; the other nodes
+//! redirect clients there. The sequencer gives each command the next number, applies it,
+//! answers the client, and sends a [`Message::Sequenced`] to every other node. The others
+//! apply numbered commands strictly in number order, asking the sequencer for missing
+//! numbers with a [`Message::CatchUp`] when they notice a gap.
+//!
+//! This works, and is even linearizable, for as long as the sequencer is up. When it
+//! crashes, nothing can be ordered any more: every client is redirected to a node that does
+//! not answer. And since the sequencer keeps its counter in memory, when it restarts it
+//! hands out numbers from zero again. The followers already have commands under those
+//! numbers, keep their first one and drop the new one (an [`Event::SequenceConflict`]),
+//! while the sequencer applies the new ones: acknowledged writes are missing from the
+//! followers and the replicas diverge. A single point of failure, in the story's words.
+
+use crate::ids::{ClientId, CommandId, NodeId, Slot};
+use crate::kv::KvStore;
+use crate::message::{ClientRequest, Command, Message, ReplyStatus, Value};
+use crate::naive::view_of_local_log;
+use crate::node::{emit, reply, send, Engine, Event, NodeConfig, NodeView, Outbox, Role};
+use crate::replica::Replica;
+use std::collections::BTreeMap;
+
+/// A catch-up reply carries at most this many entries; the follower asks again for more.
+pub const MAX_CATCH_UP: usize = 64;
+
+/// A node of the fixed-sequencer protocol.
+#[derive(Clone, Debug)]
+pub struct SequencerNode {
+    config: NodeConfig,
+    replica: Replica,
+    /// The node that numbers commands.
+    sequencer: NodeId,
+    /// The next number to hand out (sequencer only; forgotten on a crash).
+    next_number: Slot,
+    /// Numbered commands received, applied or waiting for a gap to fill.
+    log: BTreeMap<Slot, Value>,
+    now: u64,
+    /// When this node last asked for missing numbers, to avoid asking every message.
+    asked_at: Option<u64>,
+}
+
+impl SequencerNode {
+    /// A node with an empty table; the sequencer starts numbering at zero.
+    pub fn new(config: NodeConfig) -> SequencerNode {
+        let sequencer = *config.members.iter().min().expect("validated: not empty");
+        SequencerNode {
+            replica: Replica::new(&config.bugs),
+            config,
+            sequencer,
+            next_number: Slot(0),
+            log: BTreeMap::new(),
+            now: 0,
+            asked_at: None,
+        }
+    }
+
+    fn is_sequencer(&self) -> bool {
+        self.config.id == self.sequencer
+    }
+
+    fn apply_ready(&mut self, out: &mut Outbox) {
+        while let Some(value) = self.log.get(&self.replica.next()).cloned() {
+            self.replica.apply_next(&value, out);
+        }
+    }
+
+    /// Records a numbered command, keeping the first command seen under each number.
+    fn record(&mut self, slot: Slot, command: Command, out: &mut Outbox) {
+        match self.log.get(&slot) {
+            Some(Value::Command(kept)) if kept.id != command.id => emit(
+                out,
+                Event::SequenceConflict {
+                    slot,
+                    kept: kept.id,
+                    dropped: command.id,
+                },
+            ),
+            Some(_) => {}
+            None => {
+                self.log.insert(slot, Value::Command(command));
+            }
+        }
+    }
+
+    fn ask_for_gap(&mut self, from: NodeId, out: &mut Outbox) {
+        let has_gap = self
+            .log
+            .keys()
+            .next_back()
+            .is_some_and(|last| *last >= self.replica.next());
+        let recently = self
+            .asked_at
+            .is_some_and(|t| self.now < t + u64::from(self.config.timing.retry_ticks));
+        if has_gap && !recently {
+            self.asked_at = Some(self.now);
+            send(
+                out,
+                from,
+                Message::CatchUp {
+                    from: self.replica.next(),
+                },
+            );
+        }
+    }
+
+    fn sequence(&mut self, from: ClientId, command: Command, out: &mut Outbox) {
+        let id = command.id;
+        let slot = self.next_number;
+        self.next_number = slot.next();
+        emit(out, Event::Sequenced { slot, id });
+        self.replica.wait(id, from);
+        self.record(slot, command.clone(), out);
+        for peer in self.config.peers().collect::<Vec<_>>() {
+            send(
+                out,
+                peer,
+                Message::Sequenced {
+                    slot,
+                    command: command.clone(),
+                },
+            );
+        }
+        self.apply_ready(out);
+    }
+}
+
+impl Engine for SequencerNode {
+    fn on_client(&mut self, from: ClientId, request: ClientRequest, out: &mut Outbox) {
+        let command = request.command;
+        let id = command.id;
+        if self.replica.answer_retry(from, id, out) {
+            return;
+        }
+        if !self.is_sequencer() {
+            emit(
+                out,
+                Event::Redirected {
+                    id,
+                    leader: Some(self.sequencer),
+                },
+            );
+            let leader = Some(self.sequencer);
+            reply(out, from, id, ReplyStatus::Redirect { leader });
+            return;
+        }
+        let numbered = self
+            .log
+            .range(self.replica.next()..)
+            .any(|(_, v)| v.id() == Some(id));
+        if numbered {
+            self.replica.wait(id, from);
+            return;
+        }
+        self.sequence(from, command, out);
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: Message, out: &mut Outbox) {
+        match msg {
+            Message::Sequenced { slot, command } if from == self.sequencer => {
+                self.record(slot, command, out);
+                self.apply_ready(out);
+                self.ask_for_gap(from, out);
+            }
+            Message::CatchUp { from: start } => {
+                let entries: Vec<(Slot, Value)> = self
+                    .log
+                    .range(start..)
+                    .take(MAX_CATCH_UP)
+                    .map(|(s, v)| (*s, v.clone()))
+                    .collect();
+                send(out, from, Message::CatchUpReply { entries });
+            }
+            Message::CatchUpReply { entries } if from == self.sequencer => {
+                let count = u32::try_from(entries.len()).unwrap_or(u32::MAX);
+                for (slot, value) in entries {
+                    if let Value::Command(c) = value {
+                        self.record(slot, c, out);
+                    }
+                }
+                emit(
+                    out,
+                    Event::CaughtUp {
+                        from,
+                        entries: count,
+                    },
+                );
+                self.apply_ready(out);
+                self.asked_at = None;
+                self.ask_for_gap(from, out);
+            }
+            other => emit(
+                out,
+                Event::Ignored {
+                    from: Some(from),
+                    what: other.kind().to_owned(),
+                    why: format!("only the sequencer {} numbers commands", self.sequencer),
+                },
+            ),
+        }
+    }
+
+    fn on_tick(&mut self, _entropy: u64, _out: &mut Outbox) {
+        self.now += 1;
+    }
+
+    fn view(&self) -> NodeView {
+        let mut view = view_of_local_log(
+            &self.config,
+            self.role(),
+            &self.log,
+            &self.replica,
+            Some(self.sequencer),
+            self.replica.waiting_ids().collect(),
+            0,
+        );
+        for entry in &mut view.log {
+            entry.chosen = true;
+        }
+        view
+    }
+
+    fn store(&self) -> &KvStore {
+        self.replica.store()
+    }
+
+    fn applied(&self) -> Slot {
+        self.replica.next()
+    }
+
+    fn applied_commands(&self) -> &[CommandId] {
+        self.replica.applied_ids()
+    }
+
+    fn decided(&self) -> &BTreeMap<Slot, Value> {
+        &self.log
+    }
+
+    fn role(&self) -> Role {
+        if self.is_sequencer() {
+            Role::Sequencer
+        } else {
+            Role::Follower
+        }
+    }
+
+    fn leader_hint(&self) -> Option<NodeId> {
+        Some(self.sequencer)
+    }
+}
