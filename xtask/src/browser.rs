@@ -1,0 +1,300 @@
+//! Browser tests: real headless Chromium, driven through ChromeDriver's WebDriver API.
+//!
+//! The flows themselves live in `web/tests/flows.rs`; this module gives them a [`Browser`]
+//! with a handful of verbs (open, wait for, click, type, read text, screenshot) and runs each
+//! flow against the built site in `dist/`, served from loopback. Screenshots go to
+//! `web/test-output/`.
+
+use crate::http::{json_request, serve_dir};
+use crate::tools::Tools;
+use crate::{root, Failure, Result};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[path = "../../web/tests/flows.rs"]
+mod flows;
+
+/// How long to wait for the page (and its wasm) before a flow fails.
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Runs every flow; fails on the first flow that fails, naming it.
+pub fn run_all(tools: &Tools) -> Result {
+    let site = serve_dir(root().join("dist"))?;
+    let driver = Driver::start(tools)?;
+    let out_dir = root().join("web/test-output");
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|e| Failure(format!("cannot create {}: {e}", out_dir.display())))?;
+    let mut passed = 0;
+    let mut failed = 0;
+    for (name, flow) in flows::ALL {
+        let t = Instant::now();
+        let mut browser = Browser::open(&driver, tools, site, out_dir.clone())?;
+        let result = flow(&mut browser);
+        if result.is_err() {
+            let _ = browser.screenshot(&format!("FAILED-{name}"));
+        }
+        browser.close();
+        match result {
+            Ok(()) => {
+                passed += 1;
+                println!("browser flow {name} ... ok ({:.1?})", t.elapsed());
+            }
+            Err(Failure(m)) => {
+                failed += 1;
+                println!("browser flow {name} ... FAILED: {m}");
+            }
+        }
+    }
+    println!("browser: {passed} passed, {failed} failed");
+    if failed > 0 {
+        return Err(Failure(format!(
+            "{failed} browser flow(s) failed; screenshots in {}",
+            out_dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// A running ChromeDriver, stopped on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(tools: &Tools) -> Result<Driver> {
+        let port = free_port()?;
+        let child = Command::new(&tools.chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| Failure(format!("cannot start chromedriver: {e}")))?;
+        let driver = Driver { child, port };
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if let Ok((200, v)) = json_request(port, "GET", "/status", None) {
+                if v["value"]["ready"] == json!(true) {
+                    return Ok(driver);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err(Failure("chromedriver did not become ready".into()))
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| Failure(format!("no free port: {e}")))?;
+    Ok(l.local_addr().expect("bound").port())
+}
+
+/// One browser session on the site.
+pub struct Browser {
+    driver: u16,
+    session: String,
+    site: u16,
+    out_dir: PathBuf,
+    _profile: TempDir,
+}
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Browser {
+    fn open(driver: &Driver, tools: &Tools, site: u16, out_dir: PathBuf) -> Result<Browser> {
+        let profile = std::env::temp_dir().join(format!(
+            "synod-chromium-{}-{}",
+            std::process::id(),
+            free_port()?
+        ));
+        let caps = json!({
+            "capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": tools.chromium,
+                    "args": [
+                        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                        "--no-first-run", "--disable-background-networking",
+                        "--disable-component-update", "--disable-sync",
+                        "--window-size=1280,800",
+                        format!("--user-data-dir={}", profile.display()),
+                    ]
+                }
+            }}
+        });
+        let (status, v) = json_request(driver.port, "POST", "/session", Some(&caps))?;
+        let session = v["value"]["sessionId"]
+            .as_str()
+            .filter(|_| status == 200)
+            .ok_or_else(|| Failure(format!("cannot open a Chromium session: {v}")))?
+            .to_owned();
+        Ok(Browser {
+            driver: driver.port,
+            session,
+            site,
+            out_dir,
+            _profile: TempDir(profile),
+        })
+    }
+
+    fn close(self) {
+        let _ = json_request(
+            self.driver,
+            "DELETE",
+            &format!("/session/{}", self.session),
+            None,
+        );
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value> {
+        let url = format!("/session/{}{path}", self.session);
+        let (status, v) = json_request(self.driver, method, &url, body.as_ref())?;
+        if status != 200 {
+            return Err(Failure(format!("{method} {path}: {}", v["value"])));
+        }
+        Ok(v["value"].clone())
+    }
+
+    /// Opens a page of the site (`path` starts with `/`).
+    pub fn goto(&mut self, path: &str) -> Result {
+        let url = format!("http://127.0.0.1:{}{path}", self.site);
+        self.call("POST", "/url", Some(json!({ "url": url })))
+            .map(|_| ())
+    }
+
+    /// Runs JavaScript in the page and returns its result.
+    pub fn script(&mut self, js: &str) -> Result<Value> {
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": js, "args": []})),
+        )
+    }
+
+    fn find(&mut self, css: &str) -> Result<Option<String>> {
+        let body = json!({"using": "css selector", "value": css});
+        let url = format!("/session/{}/element", self.session);
+        let (status, v) = json_request(self.driver, "POST", &url, Some(&body))?;
+        if status == 404 {
+            return Ok(None);
+        }
+        if status != 200 {
+            return Err(Failure(format!("find {css}: {}", v["value"])));
+        }
+        Ok(v["value"]
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .map(str::to_owned))
+    }
+
+    /// Waits until an element matching `css` exists, and returns its id.
+    pub fn wait_for(&mut self, css: &str) -> Result<String> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(id) = self.find(css)? {
+                return Ok(id);
+            }
+            if Instant::now() > deadline {
+                return Err(Failure(format!("nothing matched `{css}` within {WAIT:?}")));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until `css` matches an element whose text contains `needle`.
+    pub fn wait_for_text(&mut self, css: &str, needle: &str) -> Result<String> {
+        let deadline = Instant::now() + WAIT;
+        let mut last = String::new();
+        loop {
+            if self.find(css)?.is_some() {
+                last = self.text(css)?;
+                if last.contains(needle) {
+                    return Ok(last);
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(Failure(format!(
+                    "`{css}` never contained '{needle}' within {WAIT:?}; last text: '{last}'"
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Clicks the element matching `css`.
+    pub fn click(&mut self, css: &str) -> Result {
+        let id = self.wait_for(css)?;
+        self.call("POST", &format!("/element/{id}/click"), Some(json!({})))
+            .map(|_| ())
+    }
+
+    /// Replaces the text of an input.
+    pub fn fill(&mut self, css: &str, text: &str) -> Result {
+        let id = self.wait_for(css)?;
+        self.call("POST", &format!("/element/{id}/clear"), Some(json!({})))?;
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": text })),
+        )
+        .map(|_| ())
+    }
+
+    /// The visible text of the element matching `css`.
+    pub fn text(&mut self, css: &str) -> Result<String> {
+        let id = self.wait_for(css)?;
+        let v = self.call("GET", &format!("/element/{id}/text"), None)?;
+        Ok(v.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Saves a PNG of the viewport as `web/test-output/NAME.png`.
+    pub fn screenshot(&mut self, name: &str) -> Result {
+        let v = self.call("GET", "/screenshot", None)?;
+        let png = base64_decode(v.as_str().unwrap_or_default())
+            .ok_or_else(|| Failure("screenshot was not base64".into()))?;
+        let path = self.out_dir.join(format!("{name}.png"));
+        std::fs::write(&path, png)
+            .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
+    }
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in s.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}

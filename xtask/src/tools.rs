@@ -1,0 +1,189 @@
+//! Finds or installs every tool the web build and the browser tests need.
+//!
+//! Pinned: Trunk 0.21.14 (0.22 needs a newer rustc than the one this project targets), and the
+//! `wasm-bindgen` CLI at exactly the version of the `wasm-bindgen` crate in `Cargo.lock`
+//! (the two must match, or the generated glue does not fit the compiled module). Trunk is
+//! told to use these and never to download anything (`Trunk.toml` and `--offline`).
+
+use crate::{root, run, Failure, Result};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+pub const TRUNK_VERSION: &str = "0.21.14";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Where the tools are.
+#[derive(Debug, Clone)]
+pub struct Tools {
+    pub trunk: PathBuf,
+    pub chromium: PathBuf,
+    pub chromedriver: PathBuf,
+}
+
+/// `$CARGO_HOME/bin`, where `cargo install` puts binaries.
+fn cargo_bin() -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"));
+    home.join("bin")
+}
+
+/// `PATH` with `$CARGO_HOME/bin` first, so Trunk finds the pinned wasm-bindgen.
+pub fn path_with_cargo_bin() -> std::ffi::OsString {
+    let mut parts = vec![cargo_bin()];
+    if let Some(p) = std::env::var_os("PATH") {
+        parts.extend(std::env::split_paths(&p));
+    }
+    std::env::join_paths(parts).expect("PATH entries are valid")
+}
+
+/// The first line a tool prints for `--version`, if it runs at all.
+fn version_of(program: &PathBuf) -> Option<String> {
+    let out = Command::new(program).arg("--version").output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or("").to_owned())
+}
+
+/// The `wasm-bindgen` version `Cargo.lock` holds.
+pub fn locked_wasm_bindgen() -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| Failure(format!("cannot read Cargo.lock: {e}")))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    Err(Failure("Cargo.lock has no wasm-bindgen entry".into()))
+}
+
+/// Installs whatever is missing and returns where everything is.
+pub fn ensure_all() -> Result<Tools> {
+    ensure_wasm_target()?;
+    let trunk = ensure_trunk()?;
+    ensure_wasm_bindgen()?;
+    let (chromium, chromedriver) = ensure_chromium()?;
+    Ok(Tools {
+        trunk,
+        chromium,
+        chromedriver,
+    })
+}
+
+fn ensure_wasm_target() -> Result {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| Failure(format!("rustup is needed to add the wasm target: {e}")))?;
+    if String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == WASM_TARGET)
+    {
+        return Ok(());
+    }
+    timed("add the wasm32 target (about 30 s)", || {
+        run(
+            "rustup target add",
+            Command::new("rustup").args(["target", "add", WASM_TARGET]),
+        )
+    })
+}
+
+fn ensure_trunk() -> Result<PathBuf> {
+    let trunk = cargo_bin().join("trunk");
+    let want = format!("trunk {TRUNK_VERSION}");
+    if version_of(&trunk).as_deref() == Some(want.as_str()) {
+        return Ok(trunk);
+    }
+    timed("build Trunk from crates.io (about 11 minutes)", || {
+        run(
+            "cargo install trunk",
+            Command::new("cargo").args([
+                "install",
+                &format!("trunk@{TRUNK_VERSION}"),
+                "--locked",
+                "--force",
+            ]),
+        )
+    })?;
+    match version_of(&trunk) {
+        Some(v) if v == want => Ok(trunk),
+        other => Err(Failure(format!(
+            "installed Trunk reports {other:?}, expected '{want}'"
+        ))),
+    }
+}
+
+fn ensure_wasm_bindgen() -> Result {
+    let version = locked_wasm_bindgen()?;
+    let bin = cargo_bin().join("wasm-bindgen");
+    let want = format!("wasm-bindgen {version}");
+    if version_of(&bin).as_deref() == Some(want.as_str()) {
+        return Ok(());
+    }
+    // Not `--locked`: one of the CLI's locked dependencies is no longer on the registry.
+    timed(
+        &format!("build wasm-bindgen-cli {version} (about 4 minutes)"),
+        || {
+            run(
+                "cargo install wasm-bindgen-cli",
+                Command::new("cargo").args([
+                    "install",
+                    "wasm-bindgen-cli",
+                    "--version",
+                    &version,
+                    "--force",
+                ]),
+            )
+        },
+    )?;
+    match version_of(&bin) {
+        Some(v) if v == want => Ok(()),
+        other => Err(Failure(format!(
+            "installed wasm-bindgen reports {other:?}, expected '{want}'"
+        ))),
+    }
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+fn ensure_chromium() -> Result<(PathBuf, PathBuf)> {
+    if let (Some(c), Some(d)) = (which("chromium"), which("chromedriver")) {
+        return Ok((c, d));
+    }
+    timed("install Debian's chromium and chromium-driver (about 1 minute)", || {
+        run("apt-get update", Command::new("apt-get").arg("update"))?;
+        run(
+            "apt-get install chromium",
+            Command::new("apt-get").args(["install", "-y", "chromium", "chromium-driver"]),
+        )
+    })
+    .map_err(|Failure(m)| {
+        Failure(format!(
+            "{m}\n    Chromium is needed for the browser tests; as root run:\n    apt-get update && apt-get install -y chromium chromium-driver"
+        ))
+    })?;
+    match (which("chromium"), which("chromedriver")) {
+        (Some(c), Some(d)) => Ok((c, d)),
+        _ => Err(Failure(
+            "chromium or chromedriver is still not on PATH after installing".into(),
+        )),
+    }
+}
+
+fn timed(what: &str, f: impl FnOnce() -> Result) -> Result {
+    println!("\n==> first run: {what}");
+    let t = Instant::now();
+    f()?;
+    println!("    done in {:.0?}", t.elapsed());
+    Ok(())
+}
