@@ -64,7 +64,7 @@ impl Payload {
         match self {
             Payload::Request(_) => "request",
             Payload::Reply(_) => "reply",
-            Payload::Peer(m) => match *m {},
+            Payload::Peer(m) => m.kind(),
         }
     }
 }
@@ -81,6 +81,13 @@ impl fmt::Display for Payload {
                 }
                 ReplyStatus::Redirect { leader: None } => {
                     write!(f, "reply {}: no leader known, try again", r.id)
+                }
+                ReplyStatus::QuorumRead { report } => {
+                    write!(
+                        f,
+                        "reply {}: newest write to {} is {:?}",
+                        r.id, report.key, report.newest
+                    )
                 }
             },
             Payload::Peer(m) => m.fmt(f),
@@ -270,10 +277,8 @@ impl Simulation {
             .iter()
             .map(|&id| {
                 let config = NodeConfig {
-                    id,
-                    members: members.clone(),
-                    protocol: scenario.cluster.protocol,
                     service_ticks: scenario.cluster.service_ticks,
+                    ..NodeConfig::new(id, members.clone(), scenario.cluster.protocol)
                 };
                 NodeSlot {
                     node: Some(Node::new(config.clone())),
@@ -672,6 +677,9 @@ impl Simulation {
                 pending.target = leader.unwrap_or(NodeId((pending.target.0 + 1) % nodes));
                 self.send_pending(client);
             }
+            // Quorum-read reports are collected by quorum-read clients, which come with
+            // the replicated scenarios; a client reading through one node ignores them.
+            ReplyStatus::QuorumRead { .. } => {}
         }
     }
 
