@@ -1,1 +1,77 @@
-//! (being written)
+//! `synod-check`: is this history linearizable?
+//!
+//! A history is *linearizable* when every operation can be given a single instant, somewhere
+//! between its call and its return, such that running the operations one at a time in the order
+//! of those instants, against a sequential specification, produces exactly the outputs the
+//! clients saw. This crate decides that question for recorded histories, explains the answer,
+//! and reads and writes the history formats of Jepsen, Knossos, Porcupine and Synod.
+//!
+//! # How it works
+//!
+//! - A [`Model`] is a sequential specification: an initial state, a step function that says
+//!   whether an output is legal and what the next state is, and a partition of histories into
+//!   independent parts. The key-value models check each key on its own (P-compositionality).
+//! - The search ([`search`] module docs have the details) is the Wing & Gong backtracking search
+//!   with Lowe's cache of visited (set of linearized operations, state) pairs, the algorithm
+//!   Porcupine uses. Intervals are closed. Operations with an unknown outcome may take effect
+//!   at any point after their call, or never.
+//! - The search is bounded by a budget counted in *steps*, not time, so a result reproduces
+//!   exactly and the checker runs the same natively and in wasm. A spent budget gives
+//!   [`Verdict::Unknown`], never a pass.
+//! - The result ([`CheckResult`]) carries a witness for each partition: the linearization, or
+//!   the longest partial linearization, the operation that could not be placed after it, the
+//!   state it would have needed, and an explanation in plain words.
+//!
+//! # Using it
+//!
+//! ```
+//! use synod_check::{check, CheckOptions, History, KvInput, KvModel, KvOutput, Verdict};
+//!
+//! // (client, call, return, input, output); `None` for the return or output means unknown.
+//! let history = History::from_tuples([
+//!     (0, 10, Some(20), KvInput::Set { key: "x".into(), value: "1".into() }, Some(KvOutput::Done)),
+//!     (1, 30, Some(40), KvInput::Get { key: "x".into() }, Some(KvOutput::Value { value: None })),
+//! ]);
+//! let result = check(&KvModel, &history, &CheckOptions::default());
+//! assert_eq!(result.verdict, Verdict::NotLinearizable);
+//! println!("{}", result.first_failure().unwrap().explanation);
+//! ```
+//!
+//! Files: [`read_history`] reads any supported format into an [`AnyHistory`], which
+//! [`AnyHistory::check`] checks with its model. The formats are described in the [`formats`]
+//! documentation below and Synod's JSON format in [`json_format`].
+//!
+//! # Formats
+//!
+//! - `jepsen-log`: Jepsen etcd log lines (a register; `:fail :cas` returned false,
+//!   `:fail :read :timed-out` and `:info` are unknown).
+//! - `porcupine-kv`: Porcupine's kv histories (get/put/append per key).
+//! - `edn`: Jepsen `history.edn` as Knossos reads it (`:fail` did not happen, `:info` unknown).
+//! - `json`: Synod's JSON, `{"version": 1, "model": ..., "operations": [...]}`; see
+//!   [`json_format`].
+//!
+//! Writers: [`json_format::write`], [`to_edn`], [`to_porcupine_kv`], [`to_jepsen_log`].
+//!
+//! # Determinism
+//!
+//! Nothing here reads a clock or OS entropy, and no `HashMap`/`HashSet` is used: tables are
+//! `BTreeMap`s or open-addressing tables with a fixed hash (FNV-1a and SplitMix64).
+
+mod check;
+mod formats;
+mod hash;
+mod history;
+mod model;
+pub mod models;
+pub mod search;
+
+pub use check::{check, describe_with_times, CheckResult, Failure, PartitionResult, Verdict};
+pub use formats::json as json_format;
+pub use formats::write::{to_edn, to_jepsen_log, to_porcupine_kv};
+pub use formats::{detect_format, read_history, AnyHistory, Format, ModelKind, ParseError, Parsed, ReadOptions};
+pub use history::{History, Operation, Time};
+pub use model::{Model, Partition, Step};
+pub use models::kv::{KvInput, KvModel, KvOutput};
+pub use models::kv_append::{AppendInput, AppendOutput, KvAppendModel};
+pub use models::register::{RegValue, RegisterInput, RegisterModel, RegisterOutput};
+pub use search::{CheckOptions, DEFAULT_BUDGET};

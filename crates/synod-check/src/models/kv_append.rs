@@ -1,0 +1,112 @@
+//! Porcupine's key-value store with `get`, `put` and `append`.
+//!
+//! A missing key reads as the empty string; `put` replaces the value and `append` concatenates.
+//! Keys are independent, so the model partitions by key and its state is one key's value.
+
+use serde::{Deserialize, Serialize};
+
+use super::quote;
+use crate::history::Operation;
+use crate::model::{partition_by_key, Model, Partition, Step};
+
+/// A request to the append store.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum AppendInput {
+    /// Read a key.
+    Get { key: String },
+    /// Replace a key's value.
+    Put { key: String, value: String },
+    /// Append to a key's value.
+    Append { key: String, value: String },
+}
+
+impl AppendInput {
+    /// The key the request touches.
+    pub fn key(&self) -> &str {
+        match self {
+            AppendInput::Get { key } | AppendInput::Put { key, .. } | AppendInput::Append { key, .. } => key,
+        }
+    }
+}
+
+/// An answer from the append store.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AppendOutput {
+    /// `get`: the value (`""` when missing).
+    Value { value: String },
+    /// `put` and `append`: done.
+    Done,
+}
+
+/// The get/put/append model. The state is one key's value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KvAppendModel;
+
+impl Model for KvAppendModel {
+    type Input = AppendInput;
+    type Output = AppendOutput;
+    type State = String;
+
+    fn init(&self) -> String {
+        String::new()
+    }
+
+    fn step(&self, state: &String, input: &AppendInput, output: Option<&AppendOutput>) -> Step<String> {
+        match (input, output) {
+            (AppendInput::Get { .. }, None) => Step::Unchanged,
+            (AppendInput::Get { .. }, Some(AppendOutput::Value { value })) => {
+                if value == state {
+                    Step::Unchanged
+                } else {
+                    Step::Illegal
+                }
+            }
+            (AppendInput::Put { value, .. }, None | Some(AppendOutput::Done)) => Step::Changed(value.clone()),
+            (AppendInput::Append { value, .. }, None | Some(AppendOutput::Done)) => {
+                if value.is_empty() {
+                    return Step::Unchanged;
+                }
+                let mut next = String::with_capacity(state.len() + value.len());
+                next.push_str(state);
+                next.push_str(value);
+                Step::Changed(next)
+            }
+            _ => Step::Illegal,
+        }
+    }
+
+    fn partition(&self, operations: &[Operation<AppendInput, AppendOutput>]) -> Vec<Partition> {
+        partition_by_key(operations, AppendInput::key)
+    }
+
+    fn validate(&self, input: &AppendInput, output: &AppendOutput) -> Result<(), String> {
+        match (input, output) {
+            (AppendInput::Get { .. }, AppendOutput::Value { .. }) => Ok(()),
+            (AppendInput::Put { .. } | AppendInput::Append { .. }, AppendOutput::Done) => Ok(()),
+            (AppendInput::Get { .. }, AppendOutput::Done) => Err(String::from("get must answer a value")),
+            _ => Err(String::from("put and append answer done, not a value")),
+        }
+    }
+
+    fn describe_operation(&self, input: &AppendInput, output: Option<&AppendOutput>) -> String {
+        match (input, output) {
+            (AppendInput::Get { key }, Some(AppendOutput::Value { value })) => format!("get({}) -> {}", quote(key), quote(value)),
+            (AppendInput::Get { key }, _) => format!("get({}) -> ?", quote(key)),
+            (AppendInput::Put { key, value }, _) => format!("put({}, {})", quote(key), quote(value)),
+            (AppendInput::Append { key, value }, _) => format!("append({}, {})", quote(key), quote(value)),
+        }
+    }
+
+    fn describe_state(&self, label: &str, state: &String) -> String {
+        format!("{} = {}", quote(label), quote(state))
+    }
+
+    fn describe_need(&self, label: &str, input: &AppendInput, output: Option<&AppendOutput>) -> Option<String> {
+        match (input, output?) {
+            (AppendInput::Get { .. }, AppendOutput::Value { value }) => Some(format!("{} = {}", quote(label), quote(value))),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,429 @@
+//! The search: Wing & Gong's algorithm with Lowe's memoization, as used by Porcupine.
+//!
+//! # The idea
+//!
+//! Every operation of a partition becomes two *entries*, its call and its return, kept in one
+//! doubly linked list sorted by time. Intervals are closed, so at equal times calls come before
+//! returns: an operation returning at `t` overlaps one called at `t`. An operation with an
+//! unknown outcome gets a call entry but no return entry, which is the same as returning at
+//! +infinity: nothing has to wait for it, and it may also never be placed at all.
+//!
+//! The search builds a linearization from the front. The operations that may go next are exactly
+//! those whose call entry comes before the first return entry still in the list: each of them
+//! was called before any unplaced operation returned. Scanning from the head, the search tries
+//! each such call in turn. If the model accepts the operation in the current state, the
+//! operation is *lifted* (its call and return entries are unlinked; the nodes keep their own
+//! links, so *unlifting* relinks them in constant time, as in Knuth's dancing links), pushed on a
+//! stack together with the state before it, and the scan restarts at the head. Reaching a return
+//! entry means that operation has to be placed next and cannot be, so the search backtracks:
+//! it pops the last lifted operation, unlifts it, restores the state, and resumes the scan just
+//! after that operation's call entry. When no return entry is left, every completed operation
+//! has been placed and the stack is a linearization. When the stack is empty at a backtrack,
+//! no linearization exists.
+//!
+//! # Memoization
+//!
+//! Two different orders that place the same *set* of operations and reach the same state have
+//! the same future, so the search records every (set, state) pair it reaches and does not lift
+//! into one it has seen (Lowe). Sets are dense bitsets of 64-bit words whose hash is kept up to
+//! date incrementally (the XOR of a fixed per-bit constant). States are interned: each distinct
+//! state is stored once and named by a `u32`, so the cache key is (bitset, state id) and a read
+//! that leaves the state unchanged copies nothing. Both tables are open-addressing tables over
+//! `Vec`s with a fixed hash function; every hit is confirmed by full equality.
+//!
+//! # Budget and witness
+//!
+//! One loop iteration (trying a call, or backtracking at a return) costs one step. The search
+//! stops when the budget runs out (and can be resumed with more): the same history and budget always
+//! stop at the same place, natively and in wasm. While it backtracks, the search remembers the
+//! deepest stack it has seen and the operation whose return stopped it; if no linearization
+//! exists, that is the longest partial linearization and the operation that could not be placed
+//! after it (at the deepest point, that operation must have been illegal in that state: had it
+//! been lifted, or found in the cache, the search would have gone deeper).
+
+use crate::hash::{mix64, stable_hash};
+use crate::history::Operation;
+use crate::model::{Model, Step};
+
+/// The end of a list, or "no entry".
+const NIL: u32 = u32::MAX;
+
+/// Options of a check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// Maximum number of search steps for the whole history. When spent, the verdict is
+    /// `Unknown`.
+    pub budget: u64,
+    /// Test-only mutation: treat intervals as half-open (a return at `t` precedes a call at `t`).
+    /// Wrong; exists so the tests can show that the conformance suite notices.
+    #[doc(hidden)]
+    pub half_open_intervals: bool,
+    /// Test-only mutation: ignore real-time order altogether (check sequential consistency of a
+    /// single object instead). Wrong; exists so the tests can show that the suite notices.
+    #[doc(hidden)]
+    pub ignore_real_time: bool,
+}
+
+/// The default step budget: generous for histories of tens of thousands of operations, and a
+/// few seconds of work at most.
+pub const DEFAULT_BUDGET: u64 = 50_000_000;
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions { budget: DEFAULT_BUDGET, half_open_intervals: false, ignore_real_time: false }
+    }
+}
+
+impl CheckOptions {
+    /// Default options with the given budget.
+    pub fn with_budget(budget: u64) -> Self {
+        CheckOptions { budget, ..CheckOptions::default() }
+    }
+}
+
+/// How the search of one partition ended. Operation numbers are positions in the `ops` slice.
+#[derive(Debug)]
+pub(crate) enum Search<S> {
+    /// A linearization: the placed operations in order (unknown ones left out never happened).
+    Linearizable(Vec<u32>),
+    /// No linearization: the longest partial one, the state after it, and the operation that
+    /// could not be placed next.
+    Illegal { prefix: Vec<u32>, state: S, blocked: u32 },
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    /// The operation (index into the partition's `ops`).
+    op: u32,
+    /// For a call entry, its return entry (or `NIL` for an unknown outcome); `NIL` for returns.
+    ret: u32,
+    is_call: bool,
+    prev: u32,
+    next: u32,
+}
+
+/// The search of one partition, resumable: [`Searcher::run`] can be called repeatedly with
+/// more budget, so that the caller can share steps fairly between partitions.
+pub(crate) struct Searcher<'a, M: Model> {
+    model: &'a M,
+    ops: &'a [&'a Operation<M::Input, M::Output>],
+    entries: Vec<Entry>,
+    remaining_returns: usize,
+    linearized: Bitset,
+    states: Interner<M::State>,
+    state: u32,
+    cache: Cache,
+    /// (call entry, state id before it) of every lifted operation.
+    stack: Vec<(u32, u32)>,
+    /// The deepest stack seen at a backtrack: (operations, state id, blocking operation).
+    deepest: Option<(Vec<u32>, u32, u32)>,
+    cur: u32,
+    /// Steps spent so far.
+    pub(crate) steps: u64,
+}
+
+impl<M: Model> std::fmt::Debug for Searcher<'_, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Searcher").field("ops", &self.ops.len()).field("steps", &self.steps).finish()
+    }
+}
+
+impl<'a, M: Model> Searcher<'a, M> {
+    pub(crate) fn new(model: &'a M, ops: &'a [&'a Operation<M::Input, M::Output>], options: &CheckOptions) -> Self {
+        let entries = build_entries(ops, options);
+        let remaining_returns = entries.iter().skip(1).filter(|e| !e.is_call).count();
+        let linearized = Bitset::new(ops.len());
+        let mut states = Interner::new();
+        let state = states.intern(model.init());
+        let cache = Cache::new(linearized.words.len());
+        let cur = entries[0].next;
+        Searcher {
+            model,
+            ops,
+            entries,
+            remaining_returns,
+            linearized,
+            states,
+            state,
+            cache,
+            stack: Vec::with_capacity(ops.len()),
+            deepest: None,
+            cur,
+            steps: 0,
+        }
+    }
+
+    /// Searches until an answer or until `budget` steps are spent (then `None`; call again with
+    /// more budget to continue where it stopped). `budget` is decremented by the steps taken.
+    pub(crate) fn run(&mut self, budget: &mut u64) -> Option<Search<M::State>> {
+        loop {
+            if self.remaining_returns == 0 {
+                let order = self.stack.iter().map(|&(e, _)| self.entries[e as usize].op).collect();
+                return Some(Search::Linearizable(order));
+            }
+            if *budget == 0 {
+                return None;
+            }
+            *budget -= 1;
+            self.steps += 1;
+            assert!(self.cur != NIL, "a return entry is always ahead of the scan while returns remain");
+            let entry = self.entries[self.cur as usize];
+            if entry.is_call {
+                let lifted = self.try_lift(entry);
+                self.cur = if lifted { self.entries[0].next } else { entry.next };
+            } else if let Some(found) = self.backtrack(entry.op) {
+                return Some(found);
+            }
+        }
+    }
+
+    /// Tries to place the operation of call entry `entry` (at `self.cur`) next.
+    fn try_lift(&mut self, entry: Entry) -> bool {
+        let op = self.ops[entry.op as usize];
+        let next = match self.model.step(self.states.get(self.state), &op.input, op.known_output()) {
+            Step::Illegal => return false,
+            Step::Unchanged => self.state,
+            Step::Changed(s) => self.states.intern(s),
+        };
+        self.linearized.set(entry.op);
+        if !self.cache.insert(&self.linearized, next) {
+            self.linearized.clear(entry.op);
+            return false;
+        }
+        self.stack.push((self.cur, self.state));
+        self.state = next;
+        lift(&mut self.entries, self.cur);
+        if entry.ret != NIL {
+            self.remaining_returns -= 1;
+        }
+        true
+    }
+
+    /// The scan reached the return of `blocked`: undo the last placement, or give up.
+    fn backtrack(&mut self, blocked: u32) -> Option<Search<M::State>> {
+        if self.deepest.as_ref().is_none_or(|(prefix, _, _)| self.stack.len() > prefix.len()) {
+            let prefix = self.stack.iter().map(|&(e, _)| self.entries[e as usize].op).collect();
+            self.deepest = Some((prefix, self.state, blocked));
+        }
+        let Some((call, before)) = self.stack.pop() else {
+            let (prefix, at, blocked) = self.deepest.take().expect("recorded just above");
+            return Some(Search::Illegal { prefix, state: self.states.get(at).clone(), blocked });
+        };
+        let call_entry = self.entries[call as usize];
+        self.linearized.clear(call_entry.op);
+        self.state = before;
+        unlift(&mut self.entries, call);
+        if call_entry.ret != NIL {
+            self.remaining_returns += 1;
+        }
+        self.cur = call_entry.next;
+        None
+    }
+}
+
+/// Builds the entry list: index 0 is the head sentinel, the rest are sorted by time.
+fn build_entries<I, O>(ops: &[&Operation<I, O>], options: &CheckOptions) -> Vec<Entry> {
+    // Sort key: (group, time, rank, op). Closed intervals put calls (rank 0) before returns
+    // (rank 1) at equal times; the half-open mutation swaps the ranks; ignoring real time puts
+    // every call (group 0) before every return (group 1).
+    let (call_rank, ret_rank) = if options.half_open_intervals { (1, 0) } else { (0, 1) };
+    let mut events: Vec<(u8, u64, u8, u32, bool)> = Vec::with_capacity(ops.len() * 2);
+    for (i, op) in ops.iter().enumerate() {
+        let i = u32::try_from(i).expect("at most 2^32 operations");
+        let group = |is_call: bool| u8::from(options.ignore_real_time && !is_call);
+        events.push((group(true), op.call, call_rank, i, true));
+        if let Some(ret) = op.effective_return() {
+            assert!(ret >= op.call, "operation returns before it is called");
+            events.push((group(false), ret, ret_rank, i, false));
+        }
+    }
+    events.sort_unstable();
+    let n = u32::try_from(events.len()).expect("at most 2^31 operations");
+    let mut entries = Vec::with_capacity(events.len() + 1);
+    entries.push(Entry { op: NIL, ret: NIL, is_call: false, prev: NIL, next: if n == 0 { NIL } else { 1 } });
+    let mut ret_of = vec![NIL; ops.len()];
+    for (pos, &(_, _, _, op, is_call)) in events.iter().enumerate() {
+        let idx = u32::try_from(pos).expect("checked above") + 1;
+        if !is_call {
+            ret_of[op as usize] = idx;
+        }
+        let next = if idx == n { NIL } else { idx + 1 };
+        entries.push(Entry { op, ret: NIL, is_call, prev: idx - 1, next });
+    }
+    for e in entries.iter_mut().skip(1).filter(|e| e.is_call) {
+        e.ret = ret_of[e.op as usize];
+    }
+    entries
+}
+
+fn unlink(entries: &mut [Entry], i: u32) {
+    let Entry { prev, next, .. } = entries[i as usize];
+    entries[prev as usize].next = next;
+    if next != NIL {
+        entries[next as usize].prev = prev;
+    }
+}
+
+fn relink(entries: &mut [Entry], i: u32) {
+    let Entry { prev, next, .. } = entries[i as usize];
+    entries[prev as usize].next = i;
+    if next != NIL {
+        entries[next as usize].prev = i;
+    }
+}
+
+/// Removes a call entry and its return entry from the list.
+fn lift(entries: &mut [Entry], call: u32) {
+    unlink(entries, call);
+    let ret = entries[call as usize].ret;
+    if ret != NIL {
+        unlink(entries, ret);
+    }
+}
+
+/// Undoes [`lift`]: relinks in the reverse order of removal.
+fn unlift(entries: &mut [Entry], call: u32) {
+    let ret = entries[call as usize].ret;
+    if ret != NIL {
+        relink(entries, ret);
+    }
+    relink(entries, call);
+}
+
+/// A dense bitset with an incrementally maintained hash.
+#[derive(Debug)]
+struct Bitset {
+    words: Vec<u64>,
+    hash: u64,
+}
+
+fn bit_hash(i: u32) -> u64 {
+    mix64(u64::from(i) + 1)
+}
+
+impl Bitset {
+    fn new(bits: usize) -> Self {
+        Bitset { words: vec![0; bits.div_ceil(64).max(1)], hash: 0 }
+    }
+
+    fn set(&mut self, i: u32) {
+        let (w, b) = ((i / 64) as usize, i % 64);
+        debug_assert!(self.words[w] & (1 << b) == 0);
+        self.words[w] |= 1 << b;
+        self.hash ^= bit_hash(i);
+    }
+
+    fn clear(&mut self, i: u32) {
+        let (w, b) = ((i / 64) as usize, i % 64);
+        debug_assert!(self.words[w] & (1 << b) != 0);
+        self.words[w] &= !(1 << b);
+        self.hash ^= bit_hash(i);
+    }
+}
+
+/// Open-addressing slot lookup shared by both tables: linear probing over a power-of-two table.
+fn probe(slots: &[u32], hash: u64, mut is_match: impl FnMut(u32) -> bool) -> Result<u32, usize> {
+    let mask = slots.len() - 1;
+    // Truncation is intended: only the low bits pick a slot.
+    let mut i = (hash as usize) & mask;
+    loop {
+        let slot = slots[i];
+        if slot == NIL {
+            return Err(i);
+        }
+        if is_match(slot) {
+            return Ok(slot);
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+fn grow(slots: &mut Vec<u32>, hashes: &[u64]) {
+    let mut fresh = vec![NIL; slots.len() * 2];
+    for (id, &h) in hashes.iter().enumerate() {
+        let Err(at) = probe(&fresh, h, |_| false) else { unreachable!("no matches when rehashing") };
+        fresh[at] = u32::try_from(id).expect("table ids fit u32");
+    }
+    *slots = fresh;
+}
+
+/// Interns states: each distinct state is stored once and named by its index.
+#[derive(Debug)]
+struct Interner<S> {
+    states: Vec<S>,
+    hashes: Vec<u64>,
+    slots: Vec<u32>,
+}
+
+impl<S: Eq + std::hash::Hash> Interner<S> {
+    fn new() -> Self {
+        Interner { states: Vec::new(), hashes: Vec::new(), slots: vec![NIL; 64] }
+    }
+
+    fn intern(&mut self, state: S) -> u32 {
+        let hash = stable_hash(&state);
+        let (states, hashes) = (&self.states, &self.hashes);
+        match probe(&self.slots, hash, |id| hashes[id as usize] == hash && states[id as usize] == state) {
+            Ok(id) => id,
+            Err(at) => {
+                let id = u32::try_from(self.states.len()).expect("fewer than 2^32 states");
+                assert!(id != NIL, "state table full");
+                self.slots[at] = id;
+                self.states.push(state);
+                self.hashes.push(hash);
+                if self.states.len() * 2 > self.slots.len() {
+                    grow(&mut self.slots, &self.hashes);
+                }
+                id
+            }
+        }
+    }
+
+    fn get(&self, id: u32) -> &S {
+        &self.states[id as usize]
+    }
+
+}
+
+/// The set of (linearized set, state id) configurations already reached.
+#[derive(Debug)]
+struct Cache {
+    words_per_set: usize,
+    /// All recorded bitsets, back to back.
+    sets: Vec<u64>,
+    state_ids: Vec<u32>,
+    hashes: Vec<u64>,
+    slots: Vec<u32>,
+}
+
+impl Cache {
+    fn new(words_per_set: usize) -> Self {
+        Cache { words_per_set, sets: Vec::new(), state_ids: Vec::new(), hashes: Vec::new(), slots: vec![NIL; 1024] }
+    }
+
+    /// Records the configuration; returns false if it was already there.
+    fn insert(&mut self, set: &Bitset, state: u32) -> bool {
+        let hash = set.hash ^ mix64(u64::from(state) ^ 0x9e37_79b9_7f4a_7c15);
+        let w = self.words_per_set;
+        let (sets, ids, hashes) = (&self.sets, &self.state_ids, &self.hashes);
+        let found = probe(&self.slots, hash, |id| {
+            let id = id as usize;
+            hashes[id] == hash && ids[id] == state && sets[id * w..(id + 1) * w] == set.words[..]
+        });
+        match found {
+            Ok(_) => false,
+            Err(at) => {
+                let id = u32::try_from(self.state_ids.len()).expect("fewer than 2^32 cache entries");
+                assert!(id != NIL, "cache full");
+                self.slots[at] = id;
+                self.sets.extend_from_slice(&set.words);
+                self.state_ids.push(state);
+                self.hashes.push(hash);
+                if self.hashes.len() * 2 > self.slots.len() {
+                    grow(&mut self.slots, &self.hashes);
+                }
+                true
+            }
+        }
+    }
+}
