@@ -1090,6 +1090,10 @@ impl PaxosNode {
         if let Some(mine) = self.my_ballot() {
             if ballot > mine {
                 self.step_down(mine, ballot, out);
+                if !self.multi {
+                    // Basic Paxos: our command still needs a slot; try again later.
+                    self.back_off(out);
+                }
             }
         }
     }
@@ -1284,6 +1288,16 @@ impl PaxosNode {
     }
 
     fn tick_idle(&mut self, out: &mut Outbox) {
+        if !self.multi {
+            // Basic Paxos: retry a pending command once any back-off has passed.
+            let due = self.wake_at.is_none_or(|t| self.now >= t);
+            if self.pending.is_empty() {
+                self.wake_at = None;
+            } else if due && self.now >= self.backoff_until {
+                self.campaign(out);
+            }
+            return;
+        }
         let Some(wake_at) = self.wake_at else {
             if self.multi {
                 self.reset_election_timer();
@@ -1293,14 +1307,8 @@ impl PaxosNode {
         if self.now < wake_at || self.now < self.backoff_until {
             return;
         }
-        if self.multi {
-            // No word from a leader in time: presume it dead and campaign.
-            self.campaign(out);
-        } else if !self.pending.is_empty() {
-            self.campaign(out);
-        } else {
-            self.wake_at = None;
-        }
+        // No word from a leader in time: presume it dead and campaign.
+        self.campaign(out);
     }
 }
 
