@@ -1,6 +1,8 @@
-//! Cluster-level tests, driven by the deterministic harness in `testkit`.
+//! Cluster-level and handler-level tests, driven by the deterministic harness in `testkit`.
 
 mod basic_paxos;
 mod bugs;
+mod handlers;
 mod multi_paxos;
+mod reads;
 mod strategies;

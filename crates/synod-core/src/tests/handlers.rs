@@ -1,0 +1,501 @@
+//! Handler-level tests: one node, messages fed in by hand, outputs checked in order.
+
+use crate::testkit::*;
+use crate::*;
+
+fn acceptor(protocol: Protocol) -> Node {
+    Node::new(NodeConfig::cluster(3, protocol)[1].clone())
+}
+
+fn drain(node: &mut Node) -> Vec<Output> {
+    std::iter::from_fn(|| node.poll()).collect()
+}
+
+fn sent(outputs: &[Output]) -> Vec<(NodeId, Message)> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Send { to, msg } => Some((*to, msg.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn b(round: u64, node: u8) -> Ballot {
+    Ballot {
+        round,
+        node: NodeId(node),
+    }
+}
+
+fn value(seq: u64) -> Value {
+    Value::Command(Command {
+        id: cid(0, seq),
+        op: set("k", &seq.to_string()),
+    })
+}
+
+#[test]
+fn prepare_above_the_promise_is_persisted_before_the_promise_reports_accepted_values() {
+    let mut node = acceptor(Protocol::MultiPaxos);
+    node.on_message(
+        n(0),
+        Message::Accept {
+            ballot: b(1, 0),
+            slot: Slot(3),
+            value: value(1),
+        },
+    );
+    drain(&mut node);
+    node.on_message(
+        n(2),
+        Message::Prepare {
+            ballot: b(2, 2),
+            from: Slot(0),
+        },
+    );
+    let out = drain(&mut node);
+    let persist = out
+        .iter()
+        .position(|o| *o == Output::Persist(DurableWrite::Promise { ballot: b(2, 2) }));
+    let promise = out.iter().position(|o| {
+        matches!(
+            o,
+            Output::Send {
+                msg: Message::Promise { .. },
+                ..
+            }
+        )
+    });
+    assert!(persist.expect("persisted") < promise.expect("promised"));
+    let Some((to, Message::Promise { entries, .. })) = sent(&out).pop() else {
+        panic!("a promise");
+    };
+    assert_eq!(to, n(2));
+    assert_eq!(
+        entries,
+        vec![PromiseEntry {
+            slot: Slot(3),
+            ballot: b(1, 0),
+            value: value(1),
+            decided: false
+        }]
+    );
+    assert_eq!(node.promised(), b(2, 2));
+}
+
+#[test]
+fn prepare_below_the_promise_is_nacked_with_the_promise() {
+    let mut node = acceptor(Protocol::BasicPaxos);
+    node.on_message(
+        n(2),
+        Message::Prepare {
+            ballot: b(5, 2),
+            from: Slot(0),
+        },
+    );
+    drain(&mut node);
+    node.on_message(
+        n(0),
+        Message::Prepare {
+            ballot: b(4, 0),
+            from: Slot(0),
+        },
+    );
+    let out = drain(&mut node);
+    assert_eq!(
+        sent(&out),
+        vec![(
+            n(0),
+            Message::Nack {
+                ballot: b(4, 0),
+                promised: b(5, 2)
+            }
+        )]
+    );
+    assert!(!out.iter().any(|o| matches!(o, Output::Persist(_))));
+}
+
+#[test]
+fn duplicate_prepare_is_answered_again_without_a_new_write() {
+    let mut node = acceptor(Protocol::MultiPaxos);
+    let prepare = Message::Prepare {
+        ballot: b(2, 0),
+        from: Slot(0),
+    };
+    node.on_message(n(0), prepare.clone());
+    drain(&mut node);
+    node.on_message(n(0), prepare);
+    let out = drain(&mut node);
+    assert!(matches!(sent(&out)[..], [(_, Message::Promise { .. })]));
+    assert!(!out.iter().any(|o| matches!(o, Output::Persist(_))));
+}
+
+#[test]
+fn accept_is_persisted_before_accepted_and_below_promise_is_nacked() {
+    let mut node = acceptor(Protocol::MultiPaxos);
+    node.on_message(
+        n(0),
+        Message::Accept {
+            ballot: b(3, 0),
+            slot: Slot(0),
+            value: value(1),
+        },
+    );
+    let out = drain(&mut node);
+    let persist = out
+        .iter()
+        .position(|o| matches!(o, Output::Persist(DurableWrite::Accept { .. })));
+    let accepted = out.iter().position(|o| {
+        matches!(
+            o,
+            Output::Send {
+                msg: Message::Accepted { .. },
+                ..
+            }
+        )
+    });
+    assert!(persist.unwrap() < accepted.unwrap());
+    assert_eq!(
+        node.leader_hint(),
+        Some(n(0)),
+        "accepting follows the leader"
+    );
+    node.on_message(
+        n(2),
+        Message::Accept {
+            ballot: b(2, 2),
+            slot: Slot(0),
+            value: value(2),
+        },
+    );
+    let out = drain(&mut node);
+    assert_eq!(
+        sent(&out),
+        vec![(
+            n(2),
+            Message::Nack {
+                ballot: b(2, 2),
+                promised: b(3, 0)
+            }
+        )]
+    );
+    let (_, _, kept) = node.accepted().next().unwrap();
+    assert_eq!(*kept, value(1));
+}
+
+#[test]
+fn stale_promise_accepted_and_nack_are_ignored_with_an_event() {
+    let mut node = acceptor(Protocol::MultiPaxos);
+    for msg in [
+        Message::Promise {
+            ballot: b(1, 1),
+            from: Slot(0),
+            entries: vec![],
+        },
+        Message::Accepted {
+            ballot: b(1, 1),
+            slot: Slot(0),
+        },
+        Message::Nack {
+            ballot: b(1, 1),
+            promised: b(2, 0),
+        },
+    ] {
+        let kind = msg.kind();
+        node.on_message(n(0), msg);
+        let out = drain(&mut node);
+        assert!(
+            matches!(&out[..], [Output::Event(Event::Ignored { what, .. })] if what == kind),
+            "{kind}: {out:?}"
+        );
+    }
+}
+
+#[test]
+fn decide_is_learned_once_and_a_gap_asks_for_catch_up() {
+    let mut node = acceptor(Protocol::MultiPaxos);
+    node.on_message(
+        n(0),
+        Message::Decide {
+            slot: Slot(0),
+            value: value(1),
+        },
+    );
+    let out = drain(&mut node);
+    assert!(out.contains(&Output::Persist(DurableWrite::Decide {
+        slot: Slot(0),
+        value: value(1)
+    })));
+    assert_eq!(node.applied_index(), Slot(1));
+    node.on_message(
+        n(0),
+        Message::Decide {
+            slot: Slot(0),
+            value: value(1),
+        },
+    );
+    assert!(matches!(
+        drain(&mut node)[..],
+        [Output::Event(Event::Ignored { .. })]
+    ));
+    node.on_message(
+        n(0),
+        Message::Decide {
+            slot: Slot(3),
+            value: value(4),
+        },
+    );
+    let out = drain(&mut node);
+    assert!(sent(&out).contains(&(n(0), Message::CatchUp { from: Slot(1) })));
+    assert_eq!(node.applied_index(), Slot(1), "slot 3 waits for 1 and 2");
+}
+
+#[test]
+fn catch_up_request_returns_decided_entries_from_the_slot_asked() {
+    let mut node = acceptor(Protocol::MultiPaxos);
+    for s in 0..3 {
+        node.on_message(
+            n(0),
+            Message::Decide {
+                slot: Slot(s),
+                value: value(s + 1),
+            },
+        );
+    }
+    drain(&mut node);
+    node.on_message(n(2), Message::CatchUp { from: Slot(1) });
+    let out = drain(&mut node);
+    assert_eq!(
+        sent(&out),
+        vec![(
+            n(2),
+            Message::CatchUpReply {
+                entries: vec![(Slot(1), value(2)), (Slot(2), value(3))]
+            }
+        )]
+    );
+}
+
+#[test]
+fn messages_from_strangers_or_other_protocols_are_ignored_with_an_event() {
+    let mut node = acceptor(Protocol::MultiPaxos);
+    node.on_message(NodeId(6), Message::CatchUp { from: Slot(0) });
+    node.on_message(n(1), Message::CatchUp { from: Slot(0) });
+    node.on_message(
+        n(0),
+        Message::Replicate {
+            command: Command {
+                id: cid(0, 1),
+                op: set("k", "v"),
+            },
+        },
+    );
+    let out = drain(&mut node);
+    assert_eq!(out.len(), 3);
+    assert!(out
+        .iter()
+        .all(|o| matches!(o, Output::Event(Event::Ignored { .. }))));
+    let mut single = Node::new(NodeConfig::single(0));
+    single.on_message(n(0), Message::CatchUp { from: Slot(0) });
+    assert!(matches!(
+        drain(&mut single)[..],
+        [Output::Event(Event::Ignored { .. })]
+    ));
+}
+
+#[test]
+fn invalid_configuration_is_a_typed_error() {
+    let mut config = NodeConfig::cluster(3, Protocol::MultiPaxos)[0].clone();
+    config.id = NodeId(5);
+    assert_eq!(
+        Node::try_new(config).err(),
+        Some(ConfigError::NotAMember(NodeId(5)))
+    );
+}
+
+#[test]
+fn every_message_kind_narrates_in_plain_language() {
+    let command = Command {
+        id: cid(0, 1),
+        op: set("k", "v"),
+    };
+    let messages = vec![
+        Message::Replicate {
+            command: command.clone(),
+        },
+        Message::Stamped {
+            ts: Timestamp {
+                time: 4,
+                node: n(1),
+                seq: 0,
+            },
+            command: command.clone(),
+        },
+        Message::Sequenced {
+            slot: Slot(2),
+            command,
+        },
+        Message::Prepare {
+            ballot: b(3, 0),
+            from: Slot(4),
+        },
+        Message::Promise {
+            ballot: b(3, 0),
+            from: Slot(4),
+            entries: vec![PromiseEntry {
+                slot: Slot(4),
+                ballot: b(2, 2),
+                value: value(1),
+                decided: false,
+            }],
+        },
+        Message::Accept {
+            ballot: b(3, 0),
+            slot: Slot(4),
+            value: Value::Noop,
+        },
+        Message::Accepted {
+            ballot: b(3, 0),
+            slot: Slot(4),
+        },
+        Message::Nack {
+            ballot: b(1, 0),
+            promised: b(3, 0),
+        },
+        Message::Decide {
+            slot: Slot(4),
+            value: value(1),
+        },
+        Message::Heartbeat {
+            ballot: b(3, 0),
+            decided_upto: Slot(4),
+        },
+        Message::CatchUp { from: Slot(1) },
+        Message::CatchUpReply { entries: vec![] },
+    ];
+    let kinds: Vec<&str> = messages.iter().map(Message::kind).collect();
+    assert_eq!(kinds, Message::KINDS);
+    for msg in &messages {
+        assert!(!msg.to_string().is_empty());
+        let json = serde_json::to_string(msg).unwrap();
+        assert_eq!(&serde_json::from_str::<Message>(&json).unwrap(), msg);
+    }
+    assert_eq!(
+        messages[4].narrate(n(1), n(0)),
+        "n2 promised ballot 3.1 to n1 and reported slot 4 accepted at ballot 2.3 (c1#1 set(k, 1))"
+    );
+    assert_eq!(messages[5].ballot(), Some(b(3, 0)));
+    assert_eq!(messages[0].ballot(), None);
+    assert_eq!(
+        messages[7].to_string(),
+        "reject ballot 1.1: already promised 3.1"
+    );
+}
+
+#[test]
+fn events_narrate_and_round_trip_through_json() {
+    let events = vec![
+        Event::BecameLeader {
+            ballot: b(2, 1),
+            recovered: 1,
+            noops: 2,
+        },
+        Event::Campaigning {
+            ballot: b(3, 1),
+            from: Slot(0),
+            retry: true,
+        },
+        Event::Chosen {
+            slot: Slot(1),
+            ballot: b(2, 1),
+            value: value(1),
+        },
+        Event::BugTriggered { bug: Bug::NoDedup },
+    ];
+    for e in &events {
+        let json = serde_json::to_string(e).unwrap();
+        assert_eq!(&serde_json::from_str::<Event>(&json).unwrap(), e);
+    }
+    assert_eq!(
+        events[1].to_string(),
+        "retried with a higher ballot 3.2 for slots from 0"
+    );
+    assert_eq!(
+        events[3].to_string(),
+        "deliberate bug `no-dedup` changed what it did here"
+    );
+}
+
+#[test]
+fn protocols_have_names_ranges_and_guarantees() {
+    for p in Protocol::ALL {
+        assert_eq!(Protocol::from_name(p.name()), Some(p));
+        assert!(!p.guarantee().is_empty());
+        assert!(p.node_range().contains(&1));
+    }
+    assert_eq!(Protocol::MultiPaxos.node_range(), 1..=7);
+}
+
+#[test]
+fn view_shows_promise_accepted_ballots_decided_prefix_and_role() {
+    let mut node = acceptor(Protocol::MultiPaxos);
+    node.on_message(
+        n(0),
+        Message::Accept {
+            ballot: b(1, 0),
+            slot: Slot(0),
+            value: value(1),
+        },
+    );
+    node.on_message(
+        n(0),
+        Message::Accept {
+            ballot: b(1, 0),
+            slot: Slot(1),
+            value: value(2),
+        },
+    );
+    node.on_message(
+        n(0),
+        Message::Decide {
+            slot: Slot(0),
+            value: value(1),
+        },
+    );
+    let v = node.view();
+    assert_eq!(v.role, Role::Follower);
+    assert_eq!(v.promised, b(1, 0));
+    assert_eq!(v.leader_hint, Some(n(0)));
+    assert_eq!(v.decided_upto, 1);
+    assert_eq!(v.applied, 1);
+    assert_eq!(v.log.len(), 2);
+    assert!(v.log[0].chosen && v.log[0].applied);
+    assert!(!v.log[1].chosen && v.log[1].accepted_ballot == Some(b(1, 0)));
+    assert_eq!(v.table, vec![("k".into(), "1".into())]);
+}
+
+#[test]
+fn durable_state_round_trips_through_json_for_the_host() {
+    let mut d = Durable::default();
+    d.apply(&DurableWrite::Promise { ballot: b(2, 0) });
+    d.apply(&DurableWrite::Accept {
+        slot: Slot(1),
+        ballot: b(2, 0),
+        value: value(1),
+    });
+    d.apply(&DurableWrite::Decide {
+        slot: Slot(0),
+        value: Value::Noop,
+    });
+    d.apply(&DurableWrite::Decide {
+        slot: Slot(0),
+        value: value(9),
+    });
+    assert_eq!(d.decided[&Slot(0)], Value::Noop, "a decision never changes");
+    assert_eq!(d.decided_upto(), Slot(1));
+    let json = serde_json::to_string(&d).unwrap();
+    assert_eq!(serde_json::from_str::<Durable>(&json).unwrap(), d);
+    let old: Durable = serde_json::from_str(r#"{"promised":{"round":1,"node":0}}"#).unwrap();
+    assert!(old.accepted.is_empty());
+}
