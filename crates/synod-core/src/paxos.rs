@@ -889,6 +889,11 @@ impl PaxosNode {
         let Some(ballot) = self.my_ballot() else {
             return;
         };
+        // A proposer that promised anything higher has stepped down already.
+        assert_eq!(
+            self.durable.promised, ballot,
+            "a leader proposes only under the ballot it promised itself"
+        );
         emit(
             out,
             Event::Proposed {
@@ -1039,6 +1044,10 @@ impl PaxosNode {
         let Some(proposal) = proposals.get(&slot) else {
             return;
         };
+        assert!(
+            proposal.acks.iter().all(|a| self.config.is_member(*a)),
+            "only members' acceptances are counted"
+        );
         if !self.is_quorum(proposal.acks.len(), out) {
             return;
         }

@@ -2,6 +2,7 @@
 
 mod basic_paxos;
 mod bugs;
+mod fuzz;
 mod handlers;
 mod multi_paxos;
 mod reads;
