@@ -28,6 +28,26 @@
 //!
 //! [`bugs`] lists the deliberately broken variants a learner can switch on, and
 //! [`quorum_read`] is the client's half of the story's quorum read.
+//!
+//! # Design decisions a host should know
+//!
+//! - **Decisions spread with explicit `Decide` messages** from the proposer that counted the
+//!   majority, to every other node: steady-state Multi-Paxos costs 3(n-1) messages per
+//!   command (accept, accepted, decide), basic Paxos 5(n-1). Heartbeats also carry the
+//!   leader's decided prefix so a replica that missed a `Decide` asks for `CatchUp`.
+//! - **Followers redirect, they do not forward**: a Multi-Paxos follower answers
+//!   [`ReplyStatus::Redirect`] with the leader it knows; a node that knows no leader keeps
+//!   the command and campaigns at once. Basic Paxos never redirects (any node proposes).
+//!   The sequencer's followers redirect to the sequencer.
+//! - **Timers are in ticks** ([`Timing`]): heartbeat every 3, election after 12 plus 0..=8
+//!   drawn from `on_tick`'s entropy each time the timer is reset, retransmission after 8,
+//!   back-off of 4 × failed attempts (capped at 4) plus 0..=8 drawn, hold-back of 6.
+//! - **Everything queued is bounded**: pending commands per node
+//!   ([`paxos::MAX_PENDING`]), slots in flight ([`paxos::MAX_IN_FLIGHT`]), waiting clients,
+//!   the timestamp hold-back queue and catch-up replies. The decided log itself grows until
+//!   snapshots arrive (a later issue, with bugs 10 and 11).
+//! - **At-most-once** assumes each client has one command outstanding at a time with
+//!   increasing sequence numbers (see the `replica` module).
 
 pub mod bugs;
 pub mod config;
