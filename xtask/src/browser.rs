@@ -245,22 +245,31 @@ impl Browser {
             .map(|_| ())
     }
 
-    /// Replaces the text of an input.
+    /// Replaces the text of an input the way a person does: select all, then type. (WebDriver's
+    /// own "clear" fires no input event, so the app would never hear of it.)
     pub fn fill(&mut self, css: &str, text: &str) -> Result {
         let id = self.wait_for(css)?;
-        self.call("POST", &format!("/element/{id}/clear"), Some(json!({})))?;
+        // Control+A, release the modifier (U+E000), then the new text.
+        let keys = format!("\u{E009}a\u{E000}{text}");
         self.call(
             "POST",
             &format!("/element/{id}/value"),
-            Some(json!({ "text": text })),
+            Some(json!({ "text": keys })),
         )
         .map(|_| ())
     }
 
-    /// The visible text of the element matching `css`.
+    /// The text content of the first element matching `css`.
     pub fn text(&mut self, css: &str) -> Result<String> {
-        let id = self.wait_for(css)?;
-        let v = self.call("GET", &format!("/element/{id}/text"), None)?;
+        self.wait_for(css)?;
+        let v = self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({
+                "script": "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';",
+                "args": [css],
+            })),
+        )?;
         Ok(v.as_str().unwrap_or_default().to_owned())
     }
 

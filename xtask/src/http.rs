@@ -96,40 +96,56 @@ pub fn json_request(
         body.len()
     );
     stream.write_all(request.as_bytes()).map_err(fail)?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).map_err(fail)?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, rest) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| Failure(format!("{method} {path}: malformed HTTP answer")))?;
-    let status: u16 = head
+    // ChromeDriver keeps the connection open whatever we ask, so read exactly one response:
+    // the headers, then Content-Length bytes or chunks until the empty one.
+    let mut reader = BufReader::new(stream);
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).map_err(fail)?;
+    let status: u16 = status_line
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| Failure(format!("{method} {path}: no status in '{head}'")))?;
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    let payload = if chunked { dechunk(rest) } else { rest.to_owned() };
+        .ok_or_else(|| Failure(format!("{method} {path}: no status in '{status_line}'")))?;
+    let mut length = None;
+    let mut chunked = false;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).map_err(fail)? == 0 || line.trim().is_empty() {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse::<usize>().ok();
+        }
+        if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+            chunked = true;
+        }
+    }
+    let mut body = Vec::new();
+    if chunked {
+        loop {
+            let mut size = String::new();
+            reader.read_line(&mut size).map_err(fail)?;
+            let n = usize::from_str_radix(size.trim(), 16)
+                .map_err(|_| Failure(format!("{method} {path}: bad chunk size '{size}'")))?;
+            let mut chunk = vec![0; n + 2];
+            reader.read_exact(&mut chunk).map_err(fail)?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+    } else if let Some(n) = length {
+        body.resize(n, 0);
+        reader.read_exact(&mut body).map_err(fail)?;
+    } else {
+        reader.read_to_end(&mut body).map_err(fail)?;
+    }
+    let payload = String::from_utf8_lossy(&body);
     let value = serde_json::from_str(&payload).map_err(|e| {
         Failure(format!(
             "{method} {path}: answer is not JSON ({e}): {payload:.200}"
         ))
     })?;
     Ok((status, value))
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
 }

@@ -2,6 +2,7 @@
 //!
 //! - `serve`: installs what is missing, then serves the playground at http://127.0.0.1:8080.
 //! - `test`: everything CI checks, in order, stopping at the first failure.
+//! - `browser`: only the web build and the browser tests.
 //! - `bench`: the criterion benchmarks.
 //! - `tools`: installs what is missing and does nothing else.
 
@@ -18,6 +19,7 @@ const USAGE: &str = "usage: cargo xtask <serve|test|bench|tools>
   serve [--port N]   install missing tools, build and serve the playground (default port 8080)
   test               everything CI checks: fmt, clippy, native tests, wasm builds, the web
                      build and browser tests in headless Chromium
+  browser            only the web build and the browser tests (a subset of `test`)
   bench              criterion benchmarks of the checker, the simulator and the page
   tools              install missing tools only";
 
@@ -33,6 +35,10 @@ fn main() -> ExitCode {
         Some("serve") => serve(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench(&args[1..]),
+        Some("browser") => tools::ensure_all().and_then(|t| {
+            web_build(&t)?;
+            browser::run_all(&t)
+        }),
         Some("tools") => tools::ensure_all().map(|_| ()),
         Some("-h" | "--help") => {
             println!("{USAGE}");
@@ -68,7 +74,9 @@ pub fn run(what: &str, cmd: &mut Command) -> Result {
     if status.success() {
         Ok(())
     } else {
-        Err(Failure(format!("{what} failed ({status}); command: {shown}")))
+        Err(Failure(format!(
+            "{what} failed ({status}); command: {shown}"
+        )))
     }
 }
 
@@ -108,8 +116,11 @@ fn test() -> Result {
         Ok(())
     };
     step("format", &mut || {
-        run("cargo fmt --check", cargo().args(["fmt", "--all", "--check"]))
-            .map_err(|Failure(m)| Failure(format!("{m}\n    fix: run `cargo fmt --all`")))
+        run(
+            "cargo fmt --check",
+            cargo().args(["fmt", "--all", "--check"]),
+        )
+        .map_err(|Failure(m)| Failure(format!("{m}\n    fix: run `cargo fmt --all`")))
     })?;
     step("clippy", &mut || {
         run(

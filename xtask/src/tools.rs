@@ -42,9 +42,13 @@ pub fn path_with_cargo_bin() -> std::ffi::OsString {
 /// The first line a tool prints for `--version`, if it runs at all.
 fn version_of(program: &PathBuf) -> Option<String> {
     let out = Command::new(program).arg("--version").output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or("").to_owned())
+    out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    })
 }
 
 /// The `wasm-bindgen` version `Cargo.lock` holds.

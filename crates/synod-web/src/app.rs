@@ -39,10 +39,12 @@ pub fn use_animation_clock(dispatcher: UseReducerDispatcher<Playground>) {
 pub fn App() -> Html {
     let state = use_reducer(Playground::new);
     use_animation_clock(state.dispatcher());
+    // One callback for the component's lifetime, so children's props stay equal.
     let dispatch = {
         let d = state.dispatcher();
-        Callback::from(move |a: Action| d.dispatch(a))
+        use_memo((), move |_| Callback::from(move |a: Action| d.dispatch(a)))
     };
+    let dispatch = (*dispatch).clone();
     html! {
         <div class="app" data-app-ready="true">
             <header>
@@ -61,13 +63,14 @@ pub fn App() -> Html {
                     onclick={dispatch.reform(|_| Action::DismissNotice)}>{ notice }</div>
             }
             <main>
-                <ClusterView state={state.clone()} />
+                <ClusterView state={state.clone()} revision={state.revision} />
                 <section class="side">
-                    <ClientPanel state={state.clone()} dispatch={dispatch.clone()} />
+                    <ClientPanel state={state.clone()} revision={state.revision}
+                        dispatch={dispatch.clone()} />
                     <NodeInspector views={state.sim.node_views()} />
                 </section>
             </main>
-            <Timeline state={state.clone()} />
+            <Timeline state={state.clone()} revision={state.revision} />
         </div>
     }
 }
@@ -95,7 +98,7 @@ fn Controls(props: &ControlsProps) -> Html {
     html! {
         <div class="controls">
             <button data-testid="play" onclick={toggle}>
-                { if props.playing { "⏸ Pause" } else { "▶ Play" } }
+                { if props.playing { "Pause" } else { "Play" } }
             </button>
             <button data-testid="step" onclick={d.reform(|_| Action::Step)}>{ "Step" }</button>
             <label>{ "Speed " }
@@ -110,15 +113,17 @@ fn Controls(props: &ControlsProps) -> Html {
     }
 }
 
+/// Props for components that read the whole state. The handle always reads the latest
+/// state, so equality is decided by the revision the parent saw when it rendered.
 #[derive(Properties)]
 struct StateProps {
     state: UseReducerHandle<Playground>,
+    revision: u64,
 }
 
 impl PartialEq for StateProps {
     fn eq(&self, other: &Self) -> bool {
-        // The reducer hands out a new Rc exactly when something changed.
-        std::ptr::eq(&*self.state, &*other.state)
+        self.revision == other.revision
     }
 }
 
@@ -132,7 +137,7 @@ fn ClusterView(props: &StateProps) -> Html {
         (0..n).map(move |ni| {
             let (a, b) = (client_position(ci, c), node_position(ni, n));
             html! { <line key={format!("l{ci}-{ni}")} class="link"
-                x1={a.x.to_string()} y1={a.y.to_string()} x2={b.x.to_string()} y2={b.y.to_string()} /> }
+            x1={a.x.to_string()} y1={a.y.to_string()} x2={b.x.to_string()} y2={b.y.to_string()} /> }
         })
     });
     let nodes = views.iter().enumerate().map(|(i, v)| {
@@ -174,7 +179,11 @@ fn ClusterView(props: &StateProps) -> Html {
         let a = endpoint_position(m.from, n, c);
         let b = endpoint_position(m.to, n, c);
         let at = lerp(a, b, progress(m.sent_at, m.deliver_at, now));
-        let class = format!("msg {}{}", m.payload.kind(), if m.lost { " lost" } else { "" });
+        let class = format!(
+            "msg {}{}",
+            m.payload.kind(),
+            if m.lost { " lost" } else { "" }
+        );
         html! {
             <g key={format!("m{}", m.id.0)} class={class}
                 transform={format!("translate({:.1},{:.1})", at.x, at.y)}>
@@ -203,12 +212,13 @@ fn ClusterView(props: &StateProps) -> Html {
 #[derive(Properties)]
 struct ClientPanelProps {
     state: UseReducerHandle<Playground>,
+    revision: u64,
     dispatch: Callback<Action>,
 }
 
 impl PartialEq for ClientPanelProps {
     fn eq(&self, other: &Self) -> bool {
-        std::ptr::eq(&*self.state, &*other.state) && self.dispatch == other.dispatch
+        self.revision == other.revision && self.dispatch == other.dispatch
     }
 }
 
@@ -318,7 +328,7 @@ fn Timeline(props: &StateProps) -> Html {
     let rows = (0..clients).map(|i| {
         let y = i as f64 * row_h + row_h / 2.0;
         html! { <text key={i} class="row-label" x="-8" y={(y + 4.0).to_string()}>
-            { ClientId(i as u16).to_string() }</text> }
+        { ClientId(i as u16).to_string() }</text> }
     });
     html! {
         <section class="timeline">

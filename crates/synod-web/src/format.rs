@@ -60,7 +60,12 @@ mod tests {
         };
         let get = KvOp::Get { key: "k1".into() };
         assert_eq!(
-            op_label(&entry(set.clone(), Outcome::Ok { result: KvResult::Done })),
+            op_label(&entry(
+                set.clone(),
+                Outcome::Ok {
+                    result: KvResult::Done
+                }
+            )),
             "set(k1, v1) → ok"
         );
         let v1 = KvResult::Value {

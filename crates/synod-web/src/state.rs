@@ -77,30 +77,44 @@ pub struct Playground {
     pub inputs: Vec<ClientInput>,
     /// A message for the visitor (why an action was refused), if any.
     pub notice: Option<String>,
+    /// Bumped by every action that changed something: components compare it to decide
+    /// whether to render again (the reducer handle always reads the latest state, so it
+    /// cannot tell old from new by itself).
+    pub revision: u64,
 }
 
 /// Every change the page can make.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// The animation clock ticked at this wall-clock time (milliseconds).
-    Frame { now_ms: f64 },
+    Frame {
+        now_ms: f64,
+    },
     Play,
     Pause,
     /// Process exactly one event.
     Step,
     SetSpeed(u32),
-    EditKey { client: ClientId, text: String },
-    EditValue { client: ClientId, text: String },
+    EditKey {
+        client: ClientId,
+        text: String,
+    },
+    EditValue {
+        client: ClientId,
+        text: String,
+    },
     /// A client invokes an operation built from what was typed for it.
-    Submit { client: ClientId, op: OpKind },
+    Submit {
+        client: ClientId,
+        op: OpKind,
+    },
     DismissNotice,
 }
 
 impl Playground {
     /// The first page: one node, two clients, playing at a speed slow enough to watch.
     pub fn new() -> Playground {
-        Playground::from_scenario(Scenario::single_node(1))
-            .expect("the built-in scenario is valid")
+        Playground::from_scenario(Scenario::single_node(1)).expect("the built-in scenario is valid")
     }
 
     /// A playground for any scenario.
@@ -119,6 +133,7 @@ impl Playground {
             last_frame_ms: None,
             inputs,
             notice: None,
+            revision: 0,
         })
     }
 
@@ -155,10 +170,12 @@ impl Playground {
     fn frame(&mut self, now_ms: f64) -> bool {
         let last = self.last_frame_ms.replace(now_ms);
         if !self.playing {
+            // Paused: the clock reading is discarded with this state, and Play starts afresh.
             return false;
         }
         let Some(last) = last else {
-            return false;
+            // The first frame after start or Play only sets the clock; keep that state.
+            return true;
         };
         let elapsed_ms = (now_ms - last).clamp(0.0, MAX_FRAME_MS);
         let advance_us = (elapsed_ms * f64::from(self.speed)).round() as u64;
@@ -180,7 +197,10 @@ impl Playground {
         }
         let op = op.with(input);
         let node = NodeId(0);
-        match self.sim.intervene(Intervention::Submit { client, node, op }) {
+        match self
+            .sim
+            .intervene(Intervention::Submit { client, node, op })
+        {
             Ok(()) => self.notice = None,
             Err(e) => self.notice = Some(e.to_string()),
         }
@@ -204,6 +224,7 @@ impl Reducible for Playground {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut next = (*self).clone();
         if next.apply(action) {
+            next.revision += 1;
             Rc::new(next)
         } else {
             // Nothing changed: the same Rc tells Yew to skip the render.
@@ -220,7 +241,8 @@ mod tests {
     #[test]
     fn frames_advance_virtual_time_by_speed_and_pause_stops_them() {
         let mut p = Playground::new();
-        assert!(!p.apply(Action::Frame { now_ms: 1000.0 }), "first frame only sets the clock");
+        p.apply(Action::Frame { now_ms: 1000.0 });
+        assert_eq!(p.now(), Time::ZERO, "the first frame only sets the clock");
         assert!(p.apply(Action::Frame { now_ms: 1016.0 }));
         assert_eq!(p.now(), Time(16 * 250));
         p.apply(Action::Pause);
