@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::history::{History, Operation};
-use crate::model::Model;
+use crate::model::{Model, Step};
 use crate::search::{CheckOptions, Search, Searcher};
 
 /// The answer for a history or a partition.
@@ -190,6 +190,9 @@ fn explain<M: Model>(
             longest_prefix.len(),
             part_ops.len()
         ));
+        if let Some(writer) = last_change(model, history, &longest_prefix) {
+            text.push_str(&format!(" (last changed by {})", describe_with_times(model, op_of(writer))));
+        }
     }
     match &needed {
         Some(need) => text.push_str(&format!(", but this operation needs {need}.")),
@@ -206,7 +209,7 @@ fn explain<M: Model>(
         }
         text.push_str(", so it cannot take effect before them");
     }
-    text.push_str("; and no other operation that may go next changes the state so that it becomes legal.");
+    text.push_str("; and no order of the operations that may go before it makes it legal.");
     Failure {
         label: label.to_owned(),
         longest_prefix,
@@ -217,4 +220,22 @@ fn explain<M: Model>(
         completed_before,
         explanation: text,
     }
+}
+
+/// Replays a (legal) prefix and returns the last operation in it that changed the state.
+fn last_change<M: Model>(model: &M, history: &History<M::Input, M::Output>, prefix: &[u32]) -> Option<u32> {
+    let mut state = model.init();
+    let mut last = None;
+    for &id in prefix {
+        let op = &history.operations[id as usize];
+        match model.step(&state, &op.input, op.known_output()) {
+            Step::Changed(next) => {
+                state = next;
+                last = Some(id);
+            }
+            Step::Unchanged => {}
+            Step::Illegal => unreachable!("the witness prefix is a legal sequence"),
+        }
+    }
+    last
 }

@@ -17,8 +17,9 @@
 //!   the `kv` model takes `:f` `:get`/`:set`/`:contains`/`:remove`.
 //! - **`json`**: Synod's own format, see [`crate::json_format`].
 //!
-//! In the log and EDN formats time is the position of the event in the file: only the order of
-//! events matters there. Every operation also remembers the line it was invoked on.
+//! In the log and EDN formats only the order of events matters: time is the line number of the
+//! event when every event has a line of its own (the usual layout), else its position in the
+//! file. Every operation also remembers the line it was invoked on.
 //! [`Format::Auto`] picks by content: JSON objects start with `{"`, logs with `INFO`, anything
 //! else is EDN, whose model is inferred from the `:f` values unless one is given.
 
@@ -324,21 +325,25 @@ pub(crate) trait EventModel {
     fn failed(&self, input: &Self::I, value: &Edn) -> Result<Failed<Self::O>, String>;
 }
 
-/// Pairs invocations with completions per process and builds the history. Time is the position
-/// of the event; an invocation without completion has an unknown outcome.
+/// Pairs invocations with completions per process and builds the history. An invocation without
+/// completion has an unknown outcome.
 pub(crate) fn pair<M: EventModel>(events: &[Event], model: &M) -> Result<(History<M::I, M::O>, Vec<u32>), (u32, String)> {
     let mut ops: Vec<Option<Operation<M::I, M::O>>> = Vec::new();
     let mut lines = Vec::new();
     // Process -> (operation index, event index of its invocation).
     let mut pending: BTreeMap<u64, (usize, usize)> = BTreeMap::new();
-    for (time, ev) in events.iter().enumerate() {
+    // Time is the event's line when every event has its own line (so times in messages are
+    // line numbers), else its position.
+    let by_line = events.windows(2).all(|w| w[0].line < w[1].line);
+    let time_of = |index: usize| if by_line { u64::from(events[index].line) } else { index as u64 };
+    for (index, ev) in events.iter().enumerate() {
         if ev.kind == Kind::Invoke {
             if let Some(&(open, _)) = pending.get(&ev.process) {
                 return Err((ev.line, format!("process {} invokes again while its operation from line {} is open", ev.process, lines[open])));
             }
             let input = model.input(&ev.f, ev.key.as_deref(), &ev.value).map_err(|m| (ev.line, m))?;
-            pending.insert(ev.process, (ops.len(), time));
-            ops.push(Some(Operation::unknown(ev.process, time as u64, input)));
+            pending.insert(ev.process, (ops.len(), index));
+            ops.push(Some(Operation::unknown(ev.process, time_of(index), input)));
             lines.push(ev.line);
             continue;
         }
@@ -349,7 +354,7 @@ pub(crate) fn pair<M: EventModel>(events: &[Event], model: &M) -> Result<(Histor
         if inv.f != ev.f || inv.key != ev.key {
             return Err((ev.line, format!("completion :{} does not match the invocation :{} on line {}", ev.f, inv.f, inv.line)));
         }
-        let time = time as u64;
+        let time = time_of(index);
         let op = ops[idx].as_mut().expect("pending operations are present");
         let outcome = match ev.kind {
             Kind::Ok => model.output(&op.input, &ev.value).map(|out| out.map_or(Failed::Unknown, Failed::Completed)),
