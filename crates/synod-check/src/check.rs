@@ -91,7 +91,9 @@ const FIRST_SLICE: u64 = 4096;
 /// first rounds even when another one is hard, and the total work is within a small factor of
 /// what the decided partitions needed. As soon as one partition has no linearization the
 /// history is not linearizable, and partitions still undecided are reported `Unknown` (this is
-/// what Porcupine does too when it stops its other partitions at the first failure).
+/// what Porcupine does too when it stops its other partitions at the first failure), except
+/// that the round in which the failure was found is completed, so that the partitions cheap
+/// enough to be decided in that round still get their witness.
 pub fn check<M: Model>(model: &M, history: &History<M::Input, M::Output>, options: &CheckOptions) -> CheckResult {
     let parts = model.partition(&history.operations);
     let op_lists: Vec<Vec<&Operation<M::Input, M::Output>>> =
@@ -110,10 +112,7 @@ pub fn check<M: Model>(model: &M, history: &History<M::Input, M::Output>, option
             budget -= allowance;
             *outcome = searcher.run(&mut allowance);
             budget += allowance;
-            if matches!(outcome, Some(Search::Illegal { .. })) {
-                failed = true;
-                break;
-            }
+            failed |= matches!(outcome, Some(Search::Illegal { .. }));
             if budget == 0 {
                 break;
             }
