@@ -98,7 +98,9 @@ impl Default for Timing {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeConfig {
     pub id: NodeId,
-    /// Every voting member, including this node.
+    /// Every voting member, including this node, when the node is created. For a learner
+    /// ([`NodeConfig::learner`]) these are the cluster's *current* voters, and the node itself
+    /// is not among them. Later changes come from the log, not from this list.
     pub members: Vec<NodeId>,
     pub protocol: Protocol,
     /// How many ticks a single-threaded node spends executing one command.
@@ -117,6 +119,16 @@ pub struct NodeConfig {
     /// Deliberately broken behaviours switched on (none by default).
     #[serde(default)]
     pub bugs: Bugs,
+    /// Snapshot policy: take a snapshot (and compact the log) each time this many slots were
+    /// applied since the last one. 0, the default, means never on its own (the host can still
+    /// call [`crate::Node::snapshot_now`]). Paxos protocols only.
+    #[serde(default)]
+    pub snapshot_every: u64,
+    /// The node joins an existing Multi-Paxos cluster as a learner: it is not in `members`,
+    /// never votes or campaigns, and waits for the leader to add it
+    /// ([`crate::AdminCommand::AddLearner`]) and later promote it.
+    #[serde(default)]
+    pub learner: bool,
 }
 
 impl NodeConfig {
@@ -140,7 +152,24 @@ impl NodeConfig {
             timing: Timing::default(),
             clock_skew_ticks: 0,
             bugs: Bugs::none(),
+            snapshot_every: 0,
+            learner: false,
         }
+    }
+
+    /// A brand-new node `id` that will join a Multi-Paxos cluster whose voters are now
+    /// `voters`, as a learner.
+    pub fn learner(id: NodeId, voters: Vec<NodeId>, protocol: Protocol) -> NodeConfig {
+        NodeConfig {
+            learner: true,
+            ..NodeConfig::new(id, voters, protocol)
+        }
+    }
+
+    /// The same configuration with a snapshot every `slots` applied slots (0: never).
+    pub fn with_snapshot_every(mut self, slots: u64) -> NodeConfig {
+        self.snapshot_every = slots;
+        self
     }
 
     /// Configurations for every node of an `n`-node cluster `n1..=nn`.
@@ -195,7 +224,14 @@ impl NodeConfig {
         if sorted.len() != n {
             return Err(ConfigError::DuplicateMember);
         }
-        if !self.is_member(self.id) {
+        if self.learner {
+            if self.protocol != Protocol::MultiPaxos {
+                return Err(ConfigError::LearnerUnsupported(self.protocol));
+            }
+            if self.is_member(self.id) {
+                return Err(ConfigError::LearnerIsVoter(self.id));
+            }
+        } else if !self.is_member(self.id) {
             return Err(ConfigError::NotAMember(self.id));
         }
         Ok(())
@@ -211,6 +247,10 @@ pub enum ConfigError {
     DuplicateMember,
     /// The node's own id is not among the members.
     NotAMember(NodeId),
+    /// Only Multi-Paxos supports learners.
+    LearnerUnsupported(Protocol),
+    /// A learner's id is listed among the voting members.
+    LearnerIsVoter(NodeId),
 }
 
 impl fmt::Display for ConfigError {
@@ -227,6 +267,10 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::DuplicateMember => f.write_str("a node is listed twice in members"),
             ConfigError::NotAMember(id) => write!(f, "{id} is not one of the members"),
+            ConfigError::LearnerUnsupported(p) => write!(f, "{p} does not support learners"),
+            ConfigError::LearnerIsVoter(id) => {
+                write!(f, "learner {id} must not be listed among the voters")
+            }
         }
     }
 }

@@ -53,6 +53,7 @@ pub mod bugs;
 pub mod config;
 pub mod ids;
 pub mod kv;
+pub mod membership;
 pub mod message;
 pub mod naive;
 pub mod node;
@@ -72,12 +73,16 @@ pub use bugs::{Bug, Bugs};
 pub use config::{ConfigError, NodeConfig, ReadMode, Timing};
 pub use ids::{Ballot, ClientId, CommandId, NodeId, Slot};
 pub use kv::{KvOp, KvResult, KvStore, StateMachine};
+pub use membership::{
+    replay_digest, AdminCommand, AdminError, CatchUpMethod, Learner, Membership, Session, Snapshot,
+    CONFIG_DELAY,
+};
 pub use message::{
     ClientReply, ClientRequest, Command, KeyWrite, Message, PromiseEntry, ReadReport, ReplyStatus,
     Timestamp, Value,
 };
 pub use node::{
-    AcceptedValue, Durable, DurableWrite, Event, LogEntryView, Node, NodeView, Output, Protocol,
-    Role,
+    AcceptedValue, CatchUpProgress, Durable, DurableWrite, Event, LogEntryView, Node, NodeView,
+    Output, Protocol, Role,
 };
 pub use quorum_read::{Collector, Verdict};

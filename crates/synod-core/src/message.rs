@@ -8,6 +8,7 @@
 
 use crate::ids::{Ballot, CommandId, NodeId, Slot};
 use crate::kv::{KvOp, KvResult};
+use crate::membership::{Membership, Snapshot};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -24,7 +25,8 @@ impl fmt::Display for Command {
     }
 }
 
-/// What a log slot holds: a client command, or a no-op a new leader uses to fill a gap.
+/// What a log slot holds: a client command, a no-op a new leader uses to fill a gap, or a
+/// change of membership.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "value", rename_all = "snake_case")]
 pub enum Value {
@@ -32,14 +34,25 @@ pub enum Value {
     Noop,
     /// A client's command.
     Command(Command),
+    /// The cluster's membership from now on (in force `CONFIG_DELAY` slots later; see
+    /// [`crate::membership`]). Changes nothing in the key-value table.
+    Reconfigure(Membership),
 }
 
 impl Value {
     /// The command, unless this is a no-op.
     pub fn command(&self) -> Option<&Command> {
         match self {
-            Value::Noop => None,
+            Value::Noop | Value::Reconfigure(_) => None,
             Value::Command(c) => Some(c),
+        }
+    }
+
+    /// The new membership, if this is a reconfiguration.
+    pub fn membership(&self) -> Option<&Membership> {
+        match self {
+            Value::Reconfigure(m) => Some(m),
+            _ => None,
         }
     }
 
@@ -54,6 +67,7 @@ impl fmt::Display for Value {
         match self {
             Value::Noop => f.write_str("no-op"),
             Value::Command(c) => write!(f, "{c}"),
+            Value::Reconfigure(m) => write!(f, "reconfigure to {m}"),
         }
     }
 }
@@ -165,6 +179,11 @@ pub enum Message {
         ballot: Ballot,
         from: Slot,
         entries: Vec<PromiseEntry>,
+        /// Every slot below this one is covered by the acceptor's snapshot and compacted away:
+        /// decided, but no longer reported entry by entry. A proposer whose own decided
+        /// prefix is shorter must install a snapshot before it may lead.
+        #[serde(default)]
+        compacted_upto: Slot,
     },
     /// Paxos phase 2a: "accept `value` in `slot` at `ballot`."
     Accept {
@@ -185,11 +204,14 @@ pub enum Message {
     CatchUp { from: Slot },
     /// Decided entries for a lagging replica, in slot order (bounded in length).
     CatchUpReply { entries: Vec<(Slot, Value)> },
+    /// A snapshot for a replica that is behind the sender's compaction point, or a learner
+    /// that joins by snapshot. Decided entries after it follow in a `CatchUpReply`.
+    InstallSnapshot { snapshot: Snapshot },
 }
 
 impl Message {
     /// Every kind name, for counters and legends.
-    pub const KINDS: [&'static str; 12] = [
+    pub const KINDS: [&'static str; 13] = [
         "replicate",
         "stamped",
         "sequenced",
@@ -202,6 +224,7 @@ impl Message {
         "heartbeat",
         "catch-up",
         "catch-up-reply",
+        "snapshot",
     ];
 
     /// A short type name for counting and colouring.
@@ -219,7 +242,21 @@ impl Message {
             Message::Heartbeat { .. } => "heartbeat",
             Message::CatchUp { .. } => "catch-up",
             Message::CatchUpReply { .. } => "catch-up-reply",
+            Message::InstallSnapshot { .. } => "snapshot",
         }
+    }
+
+    /// A rough size in bytes for the simulator's byte counters: the snapshot's estimate
+    /// ([`Snapshot::size_bytes`]) for `InstallSnapshot`, 32 bytes per entry plus 16 of header
+    /// for everything else.
+    pub fn size_bytes(&self) -> u64 {
+        let entries = match self {
+            Message::InstallSnapshot { snapshot } => return snapshot.size_bytes(),
+            Message::Promise { entries, .. } => entries.len(),
+            Message::CatchUpReply { entries } => entries.len(),
+            _ => 1,
+        };
+        16 + 32 * entries as u64
     }
 
     /// The ballot the message is about, for colouring (`None` for messages without one).
@@ -296,6 +333,9 @@ impl Message {
             Message::CatchUpReply { entries } => {
                 format!("{from} sends {to} {}", catch_up_span(entries))
             }
+            Message::InstallSnapshot { snapshot } => format!(
+                "{from} sends {to} its {snapshot}: install it and apply only what follows"
+            ),
         }
     }
 }
@@ -378,6 +418,7 @@ impl fmt::Display for Message {
             ),
             Message::CatchUp { from } => write!(f, "catch up from {from}"),
             Message::CatchUpReply { entries } => f.write_str(&catch_up_span(entries)),
+            Message::InstallSnapshot { snapshot } => write!(f, "install {snapshot}"),
         }
     }
 }

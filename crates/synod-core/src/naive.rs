@@ -178,5 +178,11 @@ pub(crate) fn view_of_local_log(
         ballot: None,
         decided_upto: crate::node::first_gap(log).0,
         clock,
+        snapshot_slot: None,
+        snapshot_bytes: 0,
+        membership: None,
+        next_membership: None,
+        learner: false,
+        catch_up: None,
     }
 }

@@ -25,11 +25,22 @@
 //! [`Node::decided`] / [`Node::decided_since`] (the decided log), [`Node::accepted`] (the
 //! acceptor's per-slot ballot and value), [`Node::promised`], [`Node::applied_index`],
 //! [`Node::applied_commands`] (every command id that changed the state machine, in order,
-//! repeats included, for the at-most-once check) and [`Node::applied_digest`].
+//! repeats included, for the at-most-once check) and [`Node::applied_digest`]; for snapshots
+//! and membership, [`Node::snapshot_info`], [`Node::membership`] and
+//! [`Node::membership_at`].
+//!
+//! # Snapshots and membership (Multi-Paxos; snapshots also basic Paxos)
+//!
+//! The host may call [`Node::snapshot_now`] at any time, or set
+//! [`NodeConfig::snapshot_every`]; either compacts the log below the snapshot and hands the
+//! host a [`DurableWrite::Snapshot`]. Membership changes enter through the leader's
+//! [`Node::on_admin`]; a brand-new node is created with [`NodeConfig::learner`]. The rules
+//! are in [`crate::membership`].
 
 use crate::bugs::Bug;
 use crate::ids::{Ballot, ClientId, CommandId, NodeId, Slot};
 use crate::kv::{KvStore, StateMachine};
+use crate::membership::{AdminCommand, AdminError, Membership, Snapshot};
 use crate::message::{ClientReply, ClientRequest, Message, Timestamp, Value};
 use crate::naive::NaiveNode;
 use crate::paxos::PaxosNode;
@@ -185,9 +196,13 @@ pub struct Durable {
     /// Per slot, the value accepted at the highest ballot.
     #[serde(default)]
     pub accepted: BTreeMap<Slot, AcceptedValue>,
-    /// Per slot, the value known to be chosen. Never changes once written.
+    /// Per slot, the value known to be chosen. Never changes once written. Slots covered by
+    /// `snapshot` are compacted away.
     #[serde(default)]
     pub decided: BTreeMap<Slot, Value>,
+    /// The newest snapshot, if any: the state after its last slot.
+    #[serde(default)]
+    pub snapshot: Option<Snapshot>,
 }
 
 /// One write to stable storage.
@@ -204,6 +219,9 @@ pub enum DurableWrite {
     },
     /// The node learned that `value` was chosen in `slot`.
     Decide { slot: Slot, value: Value },
+    /// The node took or installed a snapshot: keep it, and drop every decided and accepted
+    /// entry at or below `snapshot.last` (older snapshots are ignored).
+    Snapshot { snapshot: Snapshot },
 }
 
 impl Durable {
@@ -227,21 +245,43 @@ impl Durable {
             }
             DurableWrite::Decide { slot, value } => {
                 // A decided slot never changes: the first decision written is the one kept.
-                self.decided.entry(*slot).or_insert_with(|| value.clone());
+                // A slot under the snapshot is decided already and stays compacted.
+                if *slot >= self.compacted_upto() {
+                    self.decided.entry(*slot).or_insert_with(|| value.clone());
+                }
+            }
+            DurableWrite::Snapshot { snapshot } => {
+                if snapshot.next() <= self.compacted_upto() {
+                    return;
+                }
+                let next = snapshot.next();
+                self.decided = self.decided.split_off(&next);
+                self.accepted = self.accepted.split_off(&next);
+                self.snapshot = Some(snapshot.clone());
             }
         }
     }
 
-    /// The first slot that is not decided: every slot below it is.
+    /// The first slot not covered by the snapshot (slot 0 without one).
+    pub fn compacted_upto(&self) -> Slot {
+        self.snapshot.as_ref().map_or(Slot(0), Snapshot::next)
+    }
+
+    /// The first slot that is not decided: every slot below it is (the snapshot's included).
     pub fn decided_upto(&self) -> Slot {
-        first_gap(&self.decided)
+        first_gap_from(&self.decided, self.compacted_upto())
     }
 }
 
 /// The first slot missing from a log keyed by slot.
 pub(crate) fn first_gap<V>(log: &BTreeMap<Slot, V>) -> Slot {
-    let mut next = Slot(0);
-    for slot in log.keys() {
+    first_gap_from(log, Slot(0))
+}
+
+/// The first slot at or after `start` missing from a log keyed by slot.
+pub(crate) fn first_gap_from<V>(log: &BTreeMap<Slot, V>, start: Slot) -> Slot {
+    let mut next = start;
+    for slot in log.range(start..).map(|(s, _)| s) {
         if *slot != next {
             break;
         }
@@ -364,6 +404,44 @@ pub enum Event {
     },
     /// A deliberately broken code path ran and changed what the node did.
     BugTriggered { bug: Bug },
+    /// A reconfiguration was applied (it changes nothing in the table).
+    AppliedConfig { slot: Slot, membership: Membership },
+    /// The node snapshotted its state through `last` and dropped `compacted` log entries.
+    SnapshotTaken {
+        last: Slot,
+        compacted: u64,
+        bytes: u64,
+    },
+    /// The node sent a snapshot through `last` to a node that needs it.
+    SnapshotSent {
+        to: NodeId,
+        last: Slot,
+        bytes: u64,
+        /// The requester asked to replay the log, but the log below `last` is compacted.
+        instead_of_replay: bool,
+    },
+    /// The node installed a snapshot (`from` is `None` when it restored its own after a
+    /// restart) and will apply from the slot after `last`.
+    SnapshotInstalled { from: Option<NodeId>, last: Slot },
+    /// The leader accepted an admin request and proposed the new membership in `slot`.
+    ConfigChangeProposed {
+        slot: Slot,
+        change: AdminCommand,
+        membership: Membership,
+    },
+    /// A reconfiguration was decided in `slot`; it governs slots from `effective` on.
+    /// `change` names the single change it makes, when it makes exactly one.
+    ConfigChangeDecided {
+        slot: Slot,
+        effective: Slot,
+        change: Option<AdminCommand>,
+        membership: Membership,
+    },
+    /// The leader learned of a new membership and runs phase 1 again so that its promises
+    /// cover it.
+    Recampaigning { slot: Slot },
+    /// An admin or snapshot request was refused.
+    AdminRefused { request: String, reason: String },
 }
 
 impl fmt::Display for Event {
@@ -497,6 +575,74 @@ impl fmt::Display for Event {
             Event::BugTriggered { bug } => {
                 write!(f, "deliberate bug `{bug}` changed what it did here")
             }
+            Event::AppliedConfig { slot, membership } => {
+                write!(f, "applied the reconfiguration in {slot}: {membership}")
+            }
+            Event::SnapshotTaken {
+                last,
+                compacted,
+                bytes,
+            } => write!(
+                f,
+                "took a snapshot through {last} ({bytes} bytes) and compacted {compacted} log entr(ies)"
+            ),
+            Event::SnapshotSent {
+                to,
+                last,
+                bytes,
+                instead_of_replay,
+            } => {
+                write!(f, "sent {to} a snapshot through {last} ({bytes} bytes)")?;
+                if *instead_of_replay {
+                    f.write_str(": the log it asked to replay is compacted")?;
+                }
+                Ok(())
+            }
+            Event::SnapshotInstalled {
+                from: Some(n),
+                last,
+            } => write!(
+                f,
+                "installed {n}'s snapshot through {last}; applies from slot {} on",
+                last.0 + 1
+            ),
+            Event::SnapshotInstalled { from: None, last } => write!(
+                f,
+                "restored its own snapshot through {last}; replays the decided entries after it"
+            ),
+            Event::ConfigChangeProposed {
+                slot,
+                change,
+                membership,
+            } => write!(f, "proposed to {change} in {slot}: {membership}"),
+            Event::ConfigChangeDecided {
+                slot,
+                effective,
+                change,
+                membership,
+            } => {
+                match change {
+                    Some(AdminCommand::AddLearner { node, catch_up }) => write!(
+                        f,
+                        "learned {node} joins as a learner (catching up by {catch_up}), decided in {slot}"
+                    )?,
+                    Some(AdminCommand::Promote { node }) => {
+                        write!(f, "learned {node} is promoted to voter, decided in {slot}")?
+                    }
+                    Some(AdminCommand::Remove { node }) => {
+                        write!(f, "learned {node} is removed, decided in {slot}")?
+                    }
+                    None => write!(f, "learned a configuration change decided in {slot}")?,
+                }
+                write!(f, "; {membership} governs slots from {} on", effective.0)
+            }
+            Event::Recampaigning { slot } => write!(
+                f,
+                "runs phase 1 again so its promises cover the membership decided in {slot}"
+            ),
+            Event::AdminRefused { request, reason } => {
+                write!(f, "refused to {request}: {reason}")
+            }
         }
     }
 }
@@ -521,6 +667,10 @@ pub enum Role {
     Proposer,
     /// Basic Paxos: answering other nodes' proposals only.
     Acceptor,
+    /// Multi-Paxos: receives and applies every decision but never counts toward a quorum.
+    Learner,
+    /// Multi-Paxos: the node was removed from the cluster.
+    Removed,
 }
 
 impl fmt::Display for Role {
@@ -534,6 +684,8 @@ impl fmt::Display for Role {
             Role::Leader => "leader",
             Role::Proposer => "proposer",
             Role::Acceptor => "acceptor",
+            Role::Learner => "learner",
+            Role::Removed => "removed",
         };
         f.write_str(name)
     }
@@ -580,6 +732,32 @@ pub struct NodeView {
     /// The node's wall clock (tick count plus skew), for timestamp ordering.
     #[serde(default)]
     pub clock: i64,
+    /// The last slot the node's snapshot covers (`log` holds only the slots after it).
+    #[serde(default)]
+    pub snapshot_slot: Option<u64>,
+    /// The snapshot's estimated size.
+    #[serde(default)]
+    pub snapshot_bytes: u64,
+    /// The membership in force at the node's first undecided slot (Paxos protocols).
+    #[serde(default)]
+    pub membership: Option<Membership>,
+    /// A decided membership not in force yet, and the slot it takes effect at.
+    #[serde(default)]
+    pub next_membership: Option<(u64, Membership)>,
+    /// Whether the node is a learner (it applies decisions but does not vote).
+    #[serde(default)]
+    pub learner: bool,
+    /// While the node knows it is behind: how far it got and how far it must go.
+    #[serde(default)]
+    pub catch_up: Option<CatchUpProgress>,
+}
+
+/// A lagging node's progress, in slots: every slot below `decided_upto` is decided here, and
+/// the node knows slots up to `target` are decided elsewhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatchUpProgress {
+    pub decided_upto: u64,
+    pub target: u64,
 }
 
 /// The per-protocol state machines behind [`Node`].
@@ -600,6 +778,9 @@ pub(crate) trait Engine: fmt::Debug {
     }
     fn role(&self) -> Role;
     fn leader_hint(&self) -> Option<NodeId>;
+    fn decided_upto(&self) -> Slot {
+        first_gap(self.decided())
+    }
 }
 
 /// Where a protocol handler puts its outputs, in order.
@@ -717,7 +898,11 @@ impl Node {
     /// or of a kind the protocol does not use are ignored with an [`Event::Ignored`].
     pub fn on_message(&mut self, from: NodeId, msg: Message) {
         let mut out = std::mem::take(&mut self.outbox);
-        if from == self.config.id || !self.config.is_member(from) {
+        let known = match &self.inner {
+            Inner::Paxos(p) => p.knows(from),
+            _ => self.config.is_member(from),
+        };
+        if from == self.config.id || !known {
             emit(
                 &mut out,
                 Event::Ignored {
@@ -794,9 +979,10 @@ impl Node {
         self.engine().decided().range(from..).map(|(s, v)| (*s, v))
     }
 
-    /// Oracle: every slot below this one is decided at this node.
+    /// Oracle: every slot below this one is decided at this node (the slots its snapshot
+    /// covers included).
     pub fn decided_upto(&self) -> Slot {
-        first_gap(self.engine().decided())
+        self.engine().decided_upto()
     }
 
     /// Oracle: the acceptor's promise ([`Ballot::ZERO`] for protocols without ballots).
@@ -823,5 +1009,87 @@ impl Node {
     /// [`Bug::NoDedup`] a retried command appears twice.
     pub fn applied_commands(&self) -> &[CommandId] {
         self.engine().applied_commands()
+    }
+
+    /// An admin request from the host: change the membership through the log. Only a
+    /// Multi-Paxos leader accepts one, and only while no other change is in flight; the
+    /// change is then narrated step by step ([`Event::ConfigChangeProposed`],
+    /// [`Event::ConfigChangeDecided`]). A refusal is returned as a typed error and also
+    /// narrated ([`Event::AdminRefused`]).
+    pub fn on_admin(&mut self, command: AdminCommand) -> Result<(), AdminError> {
+        let mut out = std::mem::take(&mut self.outbox);
+        let protocol = self.config.protocol;
+        let result = match &mut self.inner {
+            Inner::Paxos(p) if p.is_multi() => p.on_admin(command, &mut out),
+            _ => Err(AdminError::Unsupported { protocol }),
+        };
+        if let Err(e) = &result {
+            emit(
+                &mut out,
+                Event::AdminRefused {
+                    request: command.to_string(),
+                    reason: e.to_string(),
+                },
+            );
+        }
+        self.outbox = out;
+        result
+    }
+
+    /// Snapshots the state machine at the last applied slot now and compacts the log below
+    /// it (Paxos protocols). Returns the snapshot's last slot.
+    pub fn snapshot_now(&mut self) -> Result<Slot, AdminError> {
+        let mut out = std::mem::take(&mut self.outbox);
+        let protocol = self.config.protocol;
+        let result = match &mut self.inner {
+            Inner::Paxos(p) => p.snapshot_now(&mut out),
+            _ => Err(AdminError::Unsupported { protocol }),
+        };
+        if let Err(e) = &result {
+            emit(
+                &mut out,
+                Event::AdminRefused {
+                    request: String::from("take a snapshot"),
+                    reason: e.to_string(),
+                },
+            );
+        }
+        self.outbox = out;
+        result
+    }
+
+    /// Oracle: the last slot the node's snapshot covers and the snapshot's digest.
+    pub fn snapshot_info(&self) -> Option<(Slot, u64)> {
+        self.snapshot().map(|s| (s.last, s.digest))
+    }
+
+    /// The node's snapshot, if it has one.
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        match &self.inner {
+            Inner::Paxos(p) => p.snapshot(),
+            _ => None,
+        }
+    }
+
+    /// Oracle: the membership governing `slot`, as far as this node knows (`None` for
+    /// protocols without membership). Exact for every slot below `decided_upto + α`.
+    pub fn membership_at(&self, slot: Slot) -> Option<Membership> {
+        match &self.inner {
+            Inner::Paxos(p) => Some(p.membership_at(slot).clone()),
+            _ => None,
+        }
+    }
+
+    /// The newest membership this node knows was decided (it may not be in force yet).
+    pub fn membership(&self) -> Option<Membership> {
+        match &self.inner {
+            Inner::Paxos(p) => Some(p.latest_membership().clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether the node is a learner right now.
+    pub fn is_learner(&self) -> bool {
+        self.role() == Role::Learner
     }
 }

@@ -55,9 +55,30 @@
 //!
 //! # Crash and restart
 //!
-//! The promise, accepted values and decided entries survive a crash. Everything else is
-//! volatile: the key-value table and de-duplication table are rebuilt by replaying the
-//! decided prefix, and the node restarts as a follower (or idle acceptor) with no leader.
+//! The promise, accepted values, decided entries and the newest snapshot survive a crash.
+//! Everything else is volatile: the key-value table and de-duplication table are restored
+//! from the snapshot (if any) and rebuilt by replaying the decided entries after it, and the
+//! node restarts as a follower (or idle acceptor) with no leader.
+//!
+//! # Snapshots, compaction and catch-up (both variants)
+//!
+//! A node snapshots its applied state on demand ([`crate::Node::snapshot_now`]) or every
+//! [`NodeConfig::snapshot_every`] applied slots, and drops the log at and below the
+//! snapshot. A replica that asks for entries the sender has compacted gets the sender's
+//! current state as an `InstallSnapshot`, followed by the decided entries after it. An
+//! acceptor reports its compaction point in every promise: a candidate whose own decided
+//! prefix is shorter fetches the snapshot before it leads, because it cannot recover slots
+//! nobody reports entry by entry any more.
+//!
+//! # Membership (Multi-Paxos)
+//!
+//! Voters, learners, the α rule that says which membership governs a slot, and the
+//! one-change-at-a-time rule are described in [`crate::membership`]. Quorums here are always
+//! counted among the voters of the membership governing the slot (phase 2) or of every
+//! membership the candidate knows from its first undecided slot on (phase 1). A learner
+//! accepts and answers like an acceptor, but its answers are never counted. A leader that
+//! learns of a new membership runs phase 1 again; a leader that learns it was removed steps
+//! down.
 //!
 //! [`Timing::heartbeat_ticks`]: crate::config::Timing::heartbeat_ticks
 //! [`Timing::election_timeout_ticks`]: crate::config::Timing::election_timeout_ticks
@@ -67,20 +88,23 @@ use crate::bugs::Bug;
 use crate::config::ReadMode;
 use crate::ids::{Ballot, ClientId, CommandId, NodeId, Slot};
 use crate::kv::{KvResult, KvStore, StateMachine};
+use crate::membership::{AdminCommand, AdminError, Learner, Membership, Snapshot, CONFIG_DELAY};
 use crate::message::{
     write_effect, ClientRequest, Command, KeyWrite, Message, PromiseEntry, ReadReport, ReplyStatus,
     Value,
 };
 use crate::node::{
-    emit, first_gap, reply, send, AcceptedValue, Durable, DurableWrite, Engine, Event,
+    emit, reply, send, AcceptedValue, CatchUpProgress, Durable, DurableWrite, Engine, Event,
     LogEntryView, NodeConfig, NodeView, Outbox, Output, Role,
 };
 use crate::replica::Replica;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-/// A Multi-Paxos leader has at most this many undecided slots in phase 2 at once; further
-/// commands wait in its pending queue.
-pub const MAX_IN_FLIGHT: u64 = 32;
+/// A Multi-Paxos leader proposes only in slots below its first undecided slot plus this
+/// window; further commands wait in its pending queue. This is also α, the delay after which
+/// a reconfiguration comes into force ([`crate::membership::CONFIG_DELAY`]), which is what
+/// guarantees that a leader knows the membership of every slot it proposes in.
+pub const MAX_IN_FLIGHT: u64 = 8;
 /// At most this many commands wait at a node to be proposed; more are refused (a definite
 /// failure, since they were never proposed).
 pub const MAX_PENDING: usize = 64;
@@ -97,6 +121,8 @@ enum Phase {
         ballot: Ballot,
         from: Slot,
         promises: BTreeMap<NodeId, Vec<PromiseEntry>>,
+        /// Each promiser's compaction point.
+        compacted: BTreeMap<NodeId, Slot>,
         started_at: u64,
         sent_at: u64,
     },
@@ -105,6 +131,9 @@ enum Phase {
         ballot: Ballot,
         next_slot: Slot,
         proposals: BTreeMap<Slot, Proposal>,
+        /// Recovered values (or gap-filling no-ops) for slots beyond the window, proposed as
+        /// the window advances.
+        backlog: BTreeMap<Slot, Value>,
     },
 }
 
@@ -147,6 +176,16 @@ pub struct PaxosNode {
     /// When this node last asked for catch-up, so it asks at most once per retry period.
     asked_at: Option<u64>,
     last_heartbeat: u64,
+    /// Memberships keyed by the first slot they govern (the initial one at slot 0, or those
+    /// a snapshot carried). Derived from the decided log and the snapshot only.
+    configs: BTreeMap<Slot, Membership>,
+    /// The leader learned of a reconfiguration decided in this slot and must run phase 1
+    /// again before proposing anything else.
+    recampaign_due: Option<Slot>,
+    /// An accepted admin request waiting for room in the window.
+    pending_config: Option<(AdminCommand, Membership)>,
+    /// The highest decided prefix this node heard of elsewhere (catch-up progress).
+    known_upto: Slot,
 }
 
 impl PaxosNode {
@@ -169,9 +208,17 @@ impl PaxosNode {
             pending: VecDeque::new(),
             asked_at: None,
             last_heartbeat: 0,
+            configs: BTreeMap::new(),
+            recampaign_due: None,
+            pending_config: None,
+            known_upto: Slot(0),
             durable,
             config,
         };
+        node.rebuild_configs();
+        if let Some(snapshot) = node.durable.snapshot.clone() {
+            node.install(&snapshot, None, out);
+        }
         if node.durable != Durable::default() {
             // Replaying the log re-narrates every entry; the restart event says it all.
             let mut replay = Outbox::new();
@@ -211,6 +258,7 @@ impl PaxosNode {
             ballot: promised,
             next_slot: self.durable.decided_upto(),
             proposals: BTreeMap::new(),
+            backlog: BTreeMap::new(),
         };
         self.leader_hint = Some(self.config.id);
     }
@@ -219,9 +267,9 @@ impl PaxosNode {
         self.config.bugs.has(bug)
     }
 
-    /// The number of acceptors that make a quorum.
-    fn quorum(&self) -> usize {
-        let n = self.config.members.len();
+    /// The number of voters of `m` that make a quorum.
+    fn quorum(&self, m: &Membership) -> usize {
+        let n = m.voters.len();
         if self.has(Bug::MinorityQuorum) {
             (n / 2).max(1)
         } else {
@@ -229,18 +277,336 @@ impl PaxosNode {
         }
     }
 
-    /// Whether `count` answers make a quorum, narrating when only the bug makes it one.
-    fn is_quorum(&self, count: usize, out: &mut Outbox) -> bool {
-        let enough = count >= self.quorum();
-        if enough && count < self.config.majority() {
+    /// Whether the answers of `nodes` make a quorum of `m`: only voters count (unless
+    /// [`Bug::TwoConfigChanges`] counts learners too). Narrates when only a bug makes it one.
+    fn is_quorum(&self, m: &Membership, nodes: &BTreeSet<NodeId>, out: &mut Outbox) -> bool {
+        let voters = nodes.iter().filter(|n| m.is_voter(**n)).count();
+        let learners = nodes.iter().filter(|n| m.is_learner(**n)).count();
+        let mut count = voters;
+        if self.has(Bug::TwoConfigChanges) {
+            count += learners;
+        }
+        let enough = count >= self.quorum(m);
+        if enough && voters < m.majority() {
+            let bug = if voters >= self.quorum(m) {
+                Bug::MinorityQuorum
+            } else {
+                Bug::TwoConfigChanges
+            };
+            emit(out, Event::BugTriggered { bug });
+        }
+        enough
+    }
+
+    // ----- Membership ----------------------------------------------------------------------
+
+    pub(crate) fn is_multi(&self) -> bool {
+        self.multi
+    }
+
+    /// The membership a node starts with before it knows any decision.
+    fn initial_membership(&self) -> Membership {
+        let mut m = Membership::of(&self.config.members);
+        if self.config.learner {
+            m.learners.push(Learner {
+                node: self.config.id,
+                catch_up: Default::default(),
+            });
+        }
+        m
+    }
+
+    /// Recomputes the memberships from the snapshot and the decided log.
+    fn rebuild_configs(&mut self) {
+        self.configs.clear();
+        match &self.durable.snapshot {
+            Some(s) if !s.configs.is_empty() => self.configs.extend(s.configs.iter().cloned()),
+            _ => {
+                let initial = self.initial_membership();
+                self.configs.insert(Slot(0), initial);
+            }
+        }
+        for (slot, value) in &self.durable.decided {
+            if let Value::Reconfigure(m) = value {
+                self.configs.insert(Slot(slot.0 + CONFIG_DELAY), m.clone());
+            }
+        }
+    }
+
+    /// The membership governing `slot`, as far as this node knows.
+    pub(crate) fn membership_at(&self, slot: Slot) -> &Membership {
+        self.configs
+            .range(..=slot)
+            .next_back()
+            .or_else(|| self.configs.iter().next())
+            .map(|(_, m)| m)
+            .expect("there is always a membership")
+    }
+
+    /// The newest decided membership (possibly not in force yet).
+    pub(crate) fn latest_membership(&self) -> &Membership {
+        self.configs
+            .values()
+            .next_back()
+            .expect("there is always a membership")
+    }
+
+    /// Every membership governing some slot at or after `from`.
+    fn configs_from(&self, from: Slot) -> Vec<&Membership> {
+        let mut all = vec![self.membership_at(from)];
+        all.extend(self.configs.range(from.next()..).map(|(_, m)| m));
+        all
+    }
+
+    /// The slot a decided change not yet in force takes effect at, if there is one.
+    fn change_pending_effect(&self) -> Option<Slot> {
+        let upto = self.durable.decided_upto();
+        self.configs.range(upto.next()..).map(|(s, _)| *s).next()
+    }
+
+    /// The memberships a snapshot through `last` must carry.
+    fn configs_for_snapshot(&self, last: Slot) -> Vec<(Slot, Membership)> {
+        let next = last.next();
+        let in_force = self
+            .configs
+            .range(..=next)
+            .next_back()
+            .or_else(|| self.configs.iter().next());
+        in_force
+            .into_iter()
+            .chain(
+                self.configs
+                    .range(next.next()..=Slot(last.0 + CONFIG_DELAY)),
+            )
+            .map(|(s, m)| (*s, m.clone()))
+            .collect()
+    }
+
+    /// Whether messages from `node` are expected: it is, or was, a member.
+    pub(crate) fn knows(&self, node: NodeId) -> bool {
+        self.config.is_member(node) || self.configs.values().any(|m| m.contains(node))
+    }
+
+    fn is_voter(&self) -> bool {
+        self.latest_membership().is_voter(self.config.id)
+    }
+
+    /// Everyone who should hear proposals and decisions: the voters and learners of every
+    /// membership governing a slot from the first undecided one on, except this node.
+    fn recipients(&self) -> Vec<NodeId> {
+        let mut all: BTreeSet<NodeId> = BTreeSet::new();
+        for m in self.configs_from(self.durable.decided_upto()) {
+            all.extend(m.nodes());
+        }
+        all.remove(&self.config.id);
+        all.into_iter().collect()
+    }
+
+    /// A decided reconfiguration: record it, narrate it, and, at a leader, arrange to run
+    /// phase 1 again before proposing under it.
+    fn config_decided(&mut self, slot: Slot, membership: Membership, out: &mut Outbox) {
+        let effective = Slot(slot.0 + CONFIG_DELAY);
+        let change = self.latest_membership().change_to(&membership);
+        self.configs.insert(effective, membership.clone());
+        emit(
+            out,
+            Event::ConfigChangeDecided {
+                slot,
+                effective,
+                change,
+                membership,
+            },
+        );
+        if self.is_leader() {
+            self.recampaign_due = Some(slot);
+        }
+    }
+
+    /// Whether a change is proposed and not yet in force; the slot it was (or will be)
+    /// proposed in.
+    fn change_in_flight(&self) -> Option<Slot> {
+        if let Some(effective) = self.change_pending_effect() {
+            return Some(Slot(effective.0 - CONFIG_DELAY));
+        }
+        if let Phase::Leading {
+            proposals,
+            backlog,
+            next_slot,
+            ..
+        } = &self.phase
+        {
+            let proposed = proposals
+                .iter()
+                .map(|(s, p)| (s, &p.value))
+                .chain(backlog.iter())
+                .find(|(_, v)| v.membership().is_some());
+            if let Some((slot, _)) = proposed {
+                return Some(*slot);
+            }
+            if self.pending_config.is_some() {
+                return Some(*next_slot);
+            }
+        }
+        None
+    }
+
+    /// The host asks this node (which must lead) to change the membership.
+    pub(crate) fn on_admin(
+        &mut self,
+        command: AdminCommand,
+        out: &mut Outbox,
+    ) -> Result<(), AdminError> {
+        if !self.is_leader() || self.recampaign_due.is_some() {
+            return Err(AdminError::NotLeader {
+                leader: self.leader_hint.filter(|l| *l != self.config.id),
+            });
+        }
+        if let Some(slot) = self.change_in_flight() {
+            if !self.has(Bug::TwoConfigChanges) {
+                return Err(AdminError::ChangeInFlight { slot });
+            }
             emit(
                 out,
                 Event::BugTriggered {
-                    bug: Bug::MinorityQuorum,
+                    bug: Bug::TwoConfigChanges,
                 },
             );
         }
-        enough
+        let next = self.latest_membership().apply(&command)?;
+        self.pending_config = Some((command, next));
+        self.fill_window(out);
+        self.settle(out);
+        Ok(())
+    }
+
+    // ----- Snapshots -----------------------------------------------------------------------
+
+    pub(crate) fn snapshot(&self) -> Option<&Snapshot> {
+        self.durable.snapshot.as_ref()
+    }
+
+    /// A snapshot of the applied state, if anything decided was applied.
+    fn fresh_snapshot(&self) -> Option<Snapshot> {
+        let applied = self.replica.next();
+        if applied == Slot(0) || applied > self.durable.decided_upto() {
+            return None;
+        }
+        Some(
+            self.replica
+                .snapshot(self.configs_for_snapshot(Slot(applied.0 - 1))),
+        )
+    }
+
+    /// Snapshots the applied state and compacts the log below it.
+    pub(crate) fn snapshot_now(&mut self, out: &mut Outbox) -> Result<Slot, AdminError> {
+        let snapshot = self
+            .fresh_snapshot()
+            .filter(|s| s.next() > self.durable.compacted_upto())
+            .ok_or(AdminError::NothingToSnapshot)?;
+        let last = snapshot.last;
+        assert!(
+            last < self.durable.decided_upto() && last < self.replica.next(),
+            "a snapshot covers only decided, applied slots"
+        );
+        let compacted = self.durable.decided.range(..=last).count()
+            + self.durable.accepted.range(..=last).count();
+        let bytes = snapshot.size_bytes();
+        self.persist(DurableWrite::Snapshot { snapshot }, out);
+        emit(
+            out,
+            Event::SnapshotTaken {
+                last,
+                compacted: compacted as u64,
+                bytes,
+            },
+        );
+        Ok(last)
+    }
+
+    /// The snapshot policy: every `snapshot_every` applied slots.
+    fn maybe_snapshot(&mut self, out: &mut Outbox) {
+        let every = self.config.snapshot_every;
+        let since = self
+            .replica
+            .next()
+            .0
+            .saturating_sub(self.durable.compacted_upto().0);
+        if every > 0 && since >= every {
+            // Refused only when nothing new is decided and applied, which `since` rules out
+            // unless a deliberate bug made the replica run ahead; either way nothing to do.
+            let _ = self.snapshot_now(out);
+        }
+    }
+
+    /// Replaces the replica's state with `snapshot` (already durable) and carries on from the
+    /// slot after it. `from` is the sender, `None` when restoring our own after a restart.
+    fn install(&mut self, snapshot: &Snapshot, from: Option<NodeId>, out: &mut Outbox) {
+        let mut next = snapshot.next();
+        if self.has(Bug::SnapshotOffByOne) {
+            // The classic confusion of "last slot covered" with "next slot to apply".
+            next = next.next();
+            emit(
+                out,
+                Event::BugTriggered {
+                    bug: Bug::SnapshotOffByOne,
+                },
+            );
+        }
+        self.replica.install(snapshot, next, out);
+        self.rebuild_configs();
+        let replica = &self.replica;
+        self.pending.retain(|c| !replica.is_duplicate(c.id));
+        emit(
+            out,
+            Event::SnapshotInstalled {
+                from,
+                last: snapshot.last,
+            },
+        );
+    }
+
+    fn on_install_snapshot(&mut self, from: NodeId, snapshot: Snapshot, out: &mut Outbox) {
+        if snapshot.next() <= self.replica.next() {
+            let msg = Message::InstallSnapshot { snapshot };
+            self.ignore(from, &msg, "it already applied past that slot", out);
+            return;
+        }
+        self.persist(
+            DurableWrite::Snapshot {
+                snapshot: snapshot.clone(),
+            },
+            out,
+        );
+        self.install(&snapshot, Some(from), out);
+        self.known_upto = self.known_upto.max(snapshot.next());
+        self.apply_ready(out);
+        if matches!(self.phase, Phase::Preparing { .. }) {
+            self.check_promises(out);
+        }
+    }
+
+    /// Work left after every input: run phase 1 again for a new membership, and take a
+    /// snapshot when the policy says so.
+    fn settle(&mut self, out: &mut Outbox) {
+        if let Some(slot) = self.recampaign_due.take() {
+            if let Some(ballot) = self.my_ballot().filter(|_| self.is_leader()) {
+                emit(out, Event::Recampaigning { slot });
+                self.abandon(out);
+                if self.is_voter() {
+                    self.campaign(out);
+                } else {
+                    // Removed: another voter takes over after its election timeout.
+                    emit(
+                        out,
+                        Event::SteppedDown {
+                            ballot,
+                            higher: ballot,
+                        },
+                    );
+                }
+            }
+        }
+        self.maybe_snapshot(out);
     }
 
     /// A number in `0..=max` from the host's entropy.
@@ -282,12 +648,8 @@ impl PaxosNode {
         out.push_back(Output::Persist(write));
     }
 
-    fn peers(&self) -> Vec<NodeId> {
-        self.config.peers().collect()
-    }
-
     fn broadcast(&self, msg: &Message, out: &mut Outbox) {
-        for peer in self.peers() {
+        for peer in self.recipients() {
             send(out, peer, msg.clone());
         }
     }
@@ -318,6 +680,10 @@ impl PaxosNode {
 
     /// Records that `value` was chosen in `slot`. Returns whether this was news.
     fn learn(&mut self, slot: Slot, value: Value, out: &mut Outbox) -> bool {
+        if slot < self.durable.compacted_upto() {
+            // Covered by our snapshot: decided long ago, and agreement was checked then.
+            return false;
+        }
         match self.durable.decided.get(&slot) {
             Some(kept) if *kept == value => false,
             Some(kept) => {
@@ -333,7 +699,17 @@ impl PaxosNode {
                 false
             }
             None => {
-                self.persist(DurableWrite::Decide { slot, value }, out);
+                self.persist(
+                    DurableWrite::Decide {
+                        slot,
+                        value: value.clone(),
+                    },
+                    out,
+                );
+                self.known_upto = self.known_upto.max(slot.next());
+                if let Value::Reconfigure(m) = value {
+                    self.config_decided(slot, m, out);
+                }
                 true
             }
         }
@@ -367,7 +743,7 @@ impl PaxosNode {
                 self.pending.retain(|c| c.id != id);
             }
         }
-        if !self.has(Bug::ApplyAccepted) {
+        if !self.has(Bug::ApplyAccepted) && !self.has(Bug::SnapshotOffByOne) {
             assert!(
                 self.replica.next() <= self.durable.decided_upto(),
                 "applied beyond the decided prefix"
@@ -552,6 +928,7 @@ impl PaxosNode {
 
     /// The promise entries this acceptor reports for slots from `from` on.
     fn entries_from(&self, from: Slot) -> Vec<PromiseEntry> {
+        let from = from.max(self.durable.compacted_upto());
         let mut slots: BTreeSet<Slot> = self
             .durable
             .accepted
@@ -588,6 +965,10 @@ impl PaxosNode {
 
     /// Starts phase 1 with a ballot above everything seen.
     fn campaign(&mut self, out: &mut Outbox) {
+        if !self.is_voter() {
+            // Learners and removed nodes never lead.
+            return;
+        }
         let retry = self.attempts > 0;
         let ballot = self
             .durable
@@ -608,10 +989,12 @@ impl PaxosNode {
         );
         let mut promises = BTreeMap::new();
         promises.insert(self.config.id, self.entries_from(from));
+        let compacted = BTreeMap::from([(self.config.id, self.durable.compacted_upto())]);
         self.phase = Phase::Preparing {
             ballot,
             from,
             promises,
+            compacted,
             started_at: self.now,
             sent_at: self.now,
         };
@@ -654,6 +1037,7 @@ impl PaxosNode {
                 ballot,
                 from: start,
                 entries,
+                compacted_upto: self.durable.compacted_upto(),
             },
         );
     }
@@ -663,15 +1047,34 @@ impl PaxosNode {
         from: NodeId,
         ballot: Ballot,
         entries: Vec<PromiseEntry>,
+        compacted_upto: Slot,
         out: &mut Outbox,
     ) {
-        match &mut self.phase {
-            Phase::Preparing {
-                ballot: mine,
-                promises,
-                ..
-            } if *mine == ballot => {
-                promises.insert(from, entries);
+        match &self.phase {
+            Phase::Preparing { ballot: mine, .. } if *mine == ballot => {
+                // Decisions are facts: learn them now, so that the quorum check below knows
+                // every membership they decided.
+                for e in entries.iter().filter(|e| e.decided) {
+                    if self.learn(e.slot, e.value.clone(), out) {
+                        emit(
+                            out,
+                            Event::Learned {
+                                slot: e.slot,
+                                value: e.value.clone(),
+                            },
+                        );
+                    }
+                }
+                if let Phase::Preparing {
+                    promises,
+                    compacted,
+                    ..
+                } = &mut self.phase
+                {
+                    promises.insert(from, entries);
+                    compacted.insert(from, compacted_upto);
+                }
+                self.apply_ready(out);
                 self.check_promises(out);
             }
             _ => emit(
@@ -686,10 +1089,32 @@ impl PaxosNode {
     }
 
     fn check_promises(&mut self, out: &mut Outbox) {
-        let Phase::Preparing { promises, .. } = &self.phase else {
+        let Phase::Preparing {
+            promises,
+            compacted,
+            from,
+            ..
+        } = &self.phase
+        else {
             return;
         };
-        if !self.is_quorum(promises.len(), out) {
+        let promisers: BTreeSet<NodeId> = promises.keys().copied().collect();
+        let covered = self
+            .configs_from(*from)
+            .into_iter()
+            .all(|m| self.is_quorum(m, &promisers, out));
+        if !covered {
+            return;
+        }
+        // An acceptor compacted slots we have not learned: nobody reports them entry by
+        // entry any more, so fetch its snapshot before leading.
+        let ahead = compacted
+            .iter()
+            .max_by_key(|(_, s)| **s)
+            .map(|(n, s)| (*n, *s));
+        if let Some((node, upto)) = ahead.filter(|(_, s)| *s > self.durable.decided_upto()) {
+            let _ = upto;
+            self.ask_for_catch_up(node, out);
             return;
         }
         let Phase::Preparing {
@@ -756,7 +1181,8 @@ impl PaxosNode {
                 },
             );
         }
-        recovered.retain(|slot, _| !self.durable.decided.contains_key(slot));
+        let compacted = self.durable.compacted_upto();
+        recovered.retain(|slot, _| *slot >= compacted && !self.durable.decided.contains_key(slot));
         self.apply_ready(out);
         recovered
     }
@@ -771,6 +1197,7 @@ impl PaxosNode {
         recovered: BTreeMap<Slot, AcceptedValue>,
         out: &mut Outbox,
     ) {
+        let from = from.max(self.durable.compacted_upto());
         let top = recovered
             .keys()
             .next_back()
@@ -781,6 +1208,7 @@ impl PaxosNode {
             ballot,
             next_slot: end,
             proposals: BTreeMap::new(),
+            backlog: BTreeMap::new(),
         };
         self.leader_hint = Some(self.config.id);
         self.attempts = 0;
@@ -821,8 +1249,9 @@ impl PaxosNode {
             },
         );
         self.send_heartbeats(out);
-        for (slot, value) in to_propose {
-            self.propose(slot, value, out);
+        // Slots beyond the window wait: their membership may depend on slots not decided yet.
+        if let Phase::Leading { backlog, .. } = &mut self.phase {
+            backlog.extend(to_propose);
         }
         self.fill_window(out);
     }
@@ -862,25 +1291,56 @@ impl PaxosNode {
             ballot,
             next_slot: slot.next(),
             proposals: BTreeMap::new(),
+            backlog: BTreeMap::new(),
         };
         self.propose(slot, value, out);
     }
 
-    /// Multi-Paxos: proposes pending commands while the pipeline has room.
+    /// Multi-Paxos: while the window (slots below `decided_upto + MAX_IN_FLIGHT`) has
+    /// room, proposes in order: recovered values, an accepted admin request, pending
+    /// commands, and, when a decided change is not in force yet and nothing else waits,
+    /// no-ops to bring it into force.
     fn fill_window(&mut self, out: &mut Outbox) {
-        while self.multi && !self.pending.is_empty() {
-            let Phase::Leading { next_slot, .. } = &self.phase else {
+        while self.multi && self.recampaign_due.is_none() {
+            let window_end = Slot(self.durable.decided_upto().0 + MAX_IN_FLIGHT);
+            let pad_until = self.change_pending_effect();
+            let Phase::Leading {
+                next_slot, backlog, ..
+            } = &mut self.phase
+            else {
                 return;
             };
-            let next_slot = *next_slot;
-            if next_slot.0 >= self.durable.decided_upto().0 + MAX_IN_FLIGHT {
+            if let Some(entry) = backlog.first_entry() {
+                if *entry.key() >= window_end {
+                    return;
+                }
+                let (slot, value) = entry.remove_entry();
+                self.propose(slot, value, out);
+                continue;
+            }
+            let slot = *next_slot;
+            if slot >= window_end {
                 return;
             }
-            let command = self.pending.pop_front().expect("checked non-empty");
-            if let Phase::Leading { next_slot, .. } = &mut self.phase {
-                *next_slot = next_slot.next();
-            }
-            self.propose(next_slot, Value::Command(command), out);
+            let value = if let Some((change, membership)) = self.pending_config.take() {
+                emit(
+                    out,
+                    Event::ConfigChangeProposed {
+                        slot,
+                        change,
+                        membership: membership.clone(),
+                    },
+                );
+                Value::Reconfigure(membership)
+            } else if let Some(command) = self.pending.pop_front() {
+                Value::Command(command)
+            } else if pad_until.is_some_and(|e| slot < e) {
+                Value::Noop
+            } else {
+                return;
+            };
+            *next_slot = slot.next();
+            self.propose(slot, value, out);
         }
     }
 
@@ -961,6 +1421,15 @@ impl PaxosNode {
         value: Value,
         out: &mut Outbox,
     ) {
+        if slot < self.durable.compacted_upto() {
+            let msg = Message::Accept {
+                ballot,
+                slot,
+                value,
+            };
+            self.ignore(from, &msg, "the slot is decided and compacted here", out);
+            return;
+        }
         let promised = self.durable.promised;
         if ballot < promised {
             if !self.has(Bug::AcceptBelowPromise) {
@@ -1045,10 +1514,10 @@ impl PaxosNode {
             return;
         };
         assert!(
-            proposal.acks.iter().all(|a| self.config.is_member(*a)),
-            "only members' acceptances are counted"
+            proposal.acks.iter().all(|a| self.knows(*a)),
+            "only members' acceptances are collected"
         );
-        if !self.is_quorum(proposal.acks.len(), out) {
+        if !self.is_quorum(self.membership_at(slot), &proposal.acks, out) {
             return;
         }
         let Phase::Leading { proposals, .. } = &mut self.phase else {
@@ -1116,15 +1585,39 @@ impl PaxosNode {
                 higher,
             },
         );
-        if let Phase::Leading { proposals, .. } = std::mem::replace(&mut self.phase, Phase::Idle) {
-            for proposal in proposals.into_values().rev() {
-                if let Value::Command(c) = proposal.value {
+        self.abandon(out);
+    }
+
+    /// Stops proposing: unfinished proposals' commands go back to the pending queue; an
+    /// admin request not yet proposed, or proposed and not chosen, is dropped (the host may
+    /// ask the next leader again).
+    fn abandon(&mut self, out: &mut Outbox) {
+        if let Phase::Leading {
+            proposals, backlog, ..
+        } = std::mem::replace(&mut self.phase, Phase::Idle)
+        {
+            let values = proposals
+                .into_iter()
+                .map(|(s, p)| (s, p.value))
+                .chain(backlog)
+                .collect::<BTreeMap<Slot, Value>>();
+            for value in values.into_values().rev() {
+                if let Value::Command(c) = value {
                     if !self.pending.iter().any(|p| p.id == c.id) {
                         self.pending.push_front(c);
                     }
                 }
             }
             self.pending.truncate(MAX_PENDING);
+        }
+        if let Some((change, _)) = self.pending_config.take() {
+            emit(
+                out,
+                Event::AdminRefused {
+                    request: change.to_string(),
+                    reason: String::from("this node stopped leading before proposing it"),
+                },
+            );
         }
         if self.leader_hint == Some(self.config.id) {
             self.leader_hint = None;
@@ -1176,12 +1669,36 @@ impl PaxosNode {
         }
         self.observe(ballot, out);
         self.follow(from, out);
+        self.known_upto = self.known_upto.max(upto);
         if upto > self.durable.decided_upto() {
             self.ask_for_catch_up(from, out);
         }
     }
 
+    /// Answers a lagging replica: decided entries from `start` on, preceded by a snapshot
+    /// when the entries below some slot are compacted here, or when the requester is a
+    /// learner that asked to join by snapshot and has nothing yet.
     fn on_catch_up(&mut self, from: NodeId, start: Slot, out: &mut Outbox) {
+        let mut start = start;
+        let compacted = start < self.durable.compacted_upto();
+        let by_snapshot = start == Slot(0)
+            && self.latest_membership().catch_up_of(from)
+                == Some(crate::membership::CatchUpMethod::Snapshot);
+        if compacted || by_snapshot {
+            if let Some(snapshot) = self.fresh_snapshot().filter(|s| s.next() > start) {
+                emit(
+                    out,
+                    Event::SnapshotSent {
+                        to: from,
+                        last: snapshot.last,
+                        bytes: snapshot.size_bytes(),
+                        instead_of_replay: compacted && !by_snapshot,
+                    },
+                );
+                start = snapshot.next();
+                send(out, from, Message::InstallSnapshot { snapshot });
+            }
+        }
         let entries: Vec<(Slot, Value)> = self
             .durable
             .decided
@@ -1193,6 +1710,7 @@ impl PaxosNode {
     }
 
     fn on_catch_up_reply(&mut self, from: NodeId, entries: Vec<(Slot, Value)>, out: &mut Outbox) {
+        let full = entries.len() >= MAX_CATCH_UP;
         let mut news = 0u32;
         for (slot, value) in entries {
             if self.learn(slot, value, out) {
@@ -1208,6 +1726,13 @@ impl PaxosNode {
         );
         self.apply_ready(out);
         self.asked_at = None;
+        if full {
+            // There is more: ask for the next batch at once.
+            self.ask_for_catch_up(from, out);
+        }
+        if matches!(self.phase, Phase::Preparing { .. }) {
+            self.check_promises(out);
+        }
     }
 
     fn send_heartbeats(&mut self, out: &mut Outbox) {
@@ -1235,7 +1760,7 @@ impl PaxosNode {
             self.send_heartbeats(out);
         }
         let now = self.now;
-        let peers = self.peers();
+        let peers = self.recipients();
         let Phase::Leading {
             ballot, proposals, ..
         } = &mut self.phase
@@ -1264,13 +1789,14 @@ impl PaxosNode {
     fn tick_preparing(&mut self, out: &mut Outbox) {
         let retry = u64::from(self.config.timing.retry_ticks);
         let now = self.now;
-        let peers = self.peers();
+        let peers = self.recipients();
         let Phase::Preparing {
             ballot,
             from,
             promises,
             started_at,
             sent_at,
+            ..
         } = &mut self.phase
         else {
             return;
@@ -1319,10 +1845,8 @@ impl PaxosNode {
         // No word from a leader in time: presume it dead and campaign.
         self.campaign(out);
     }
-}
 
-impl Engine for PaxosNode {
-    fn on_client(&mut self, from: ClientId, request: ClientRequest, out: &mut Outbox) {
+    fn take_client(&mut self, from: ClientId, request: ClientRequest, out: &mut Outbox) {
         let command = request.command;
         let id = command.id;
         if self.replica.answer_retry(from, id, out) || self.answer_read(from, &command, out) {
@@ -1341,6 +1865,13 @@ impl Engine for PaxosNode {
                     self.wake_at = Some(self.backoff_until);
                 }
             }
+            return;
+        }
+        if !self.is_voter() {
+            // Learners and removed nodes do not take commands.
+            let leader = self.leader_hint.filter(|l| *l != self.config.id);
+            emit(out, Event::Redirected { id, leader });
+            reply(out, from, id, ReplyStatus::Redirect { leader });
             return;
         }
         match (&self.phase, self.leader_hint) {
@@ -1362,13 +1893,23 @@ impl Engine for PaxosNode {
             }
         }
     }
+}
+
+impl Engine for PaxosNode {
+    fn on_client(&mut self, from: ClientId, request: ClientRequest, out: &mut Outbox) {
+        self.take_client(from, request, out);
+        self.settle(out);
+    }
 
     fn on_message(&mut self, from: NodeId, msg: Message, out: &mut Outbox) {
         match msg {
             Message::Prepare { ballot, from: s } => self.on_prepare(from, ballot, s, out),
             Message::Promise {
-                ballot, entries, ..
-            } => self.on_promise(from, ballot, entries, out),
+                ballot,
+                entries,
+                compacted_upto,
+                ..
+            } => self.on_promise(from, ballot, entries, compacted_upto, out),
             Message::Accept {
                 ballot,
                 slot,
@@ -1383,8 +1924,12 @@ impl Engine for PaxosNode {
             } if self.multi => self.on_heartbeat(from, ballot, decided_upto, out),
             Message::CatchUp { from: s } => self.on_catch_up(from, s, out),
             Message::CatchUpReply { entries } => self.on_catch_up_reply(from, entries, out),
+            Message::InstallSnapshot { snapshot } => {
+                self.on_install_snapshot(from, snapshot, out);
+            }
             other => self.ignore(from, &other, "not a message of this protocol", out),
         }
+        self.settle(out);
     }
 
     fn on_tick(&mut self, entropy: u64, out: &mut Outbox) {
@@ -1393,12 +1938,18 @@ impl Engine for PaxosNode {
         match self.phase {
             Phase::Idle => self.tick_idle(out),
             Phase::Preparing { .. } => self.tick_preparing(out),
-            Phase::Leading { .. } => self.tick_leading(out),
+            Phase::Leading { .. } => {
+                self.tick_leading(out);
+                // Padding no-ops or backlog may be waiting for the window to move.
+                self.fill_window(out);
+            }
         }
+        self.settle(out);
     }
 
     fn view(&self) -> NodeView {
         let applied = self.replica.next();
+        let decided_upto = self.durable.decided_upto();
         let mut slots: BTreeSet<Slot> = self.durable.accepted.keys().copied().collect();
         slots.extend(self.durable.decided.keys().copied());
         let log = slots
@@ -1438,9 +1989,28 @@ impl Engine for PaxosNode {
             executing: None,
             queue,
             ballot: self.my_ballot(),
-            decided_upto: first_gap(&self.durable.decided).0,
+            decided_upto: decided_upto.0,
             clock: 0,
+            snapshot_slot: self.durable.snapshot.as_ref().map(|s| s.last.0),
+            snapshot_bytes: self
+                .durable
+                .snapshot
+                .as_ref()
+                .map_or(0, Snapshot::size_bytes),
+            membership: Some(self.membership_at(decided_upto).clone()),
+            next_membership: self
+                .change_pending_effect()
+                .map(|e| (e.0, self.membership_at(e).clone())),
+            learner: self.role() == Role::Learner,
+            catch_up: (self.known_upto > decided_upto).then_some(CatchUpProgress {
+                decided_upto: decided_upto.0,
+                target: self.known_upto.0,
+            }),
         }
+    }
+
+    fn decided_upto(&self) -> Slot {
+        self.durable.decided_upto()
     }
 
     fn store(&self) -> &KvStore {
@@ -1468,6 +2038,13 @@ impl Engine for PaxosNode {
     }
 
     fn role(&self) -> Role {
+        if self.multi && !self.is_voter() {
+            return if self.latest_membership().is_learner(self.config.id) {
+                Role::Learner
+            } else {
+                Role::Removed
+            };
+        }
         match (&self.phase, self.multi) {
             (Phase::Idle, true) => Role::Follower,
             (Phase::Idle, false) => Role::Acceptor,

@@ -13,11 +13,14 @@
 //! one cannot be answered (its result was overwritten), so it is left unanswered and the
 //! client, which moved on long ago, never notices.
 //!
-//! The table is volatile: a restarted replica rebuilds it by replaying the decided log.
+//! The table is volatile: a restarted replica rebuilds it by replaying the decided log, or
+//! restores it from a [`Snapshot`] (which carries the table, so that a command retried after
+//! its slot was compacted away is still recognised) and replays the suffix.
 
 use crate::bugs::Bug;
 use crate::ids::{ClientId, CommandId, Slot};
 use crate::kv::{KvResult, KvStore, StateMachine};
+use crate::membership::{Membership, Session, Snapshot};
 use crate::message::{ReplyStatus, Value};
 use crate::node::{emit, reply, Event, Outbox};
 use std::collections::BTreeMap;
@@ -75,7 +78,7 @@ impl Replica {
     }
 
     /// Whether applying `id` again would be a duplicate.
-    fn is_duplicate(&self, id: CommandId) -> bool {
+    pub fn is_duplicate(&self, id: CommandId) -> bool {
         self.dedup
             && self
                 .table
@@ -124,6 +127,16 @@ impl Replica {
                 emit(out, Event::AppliedNoop { slot });
                 return None;
             }
+            Value::Reconfigure(membership) => {
+                emit(
+                    out,
+                    Event::AppliedConfig {
+                        slot,
+                        membership: membership.clone(),
+                    },
+                );
+                return None;
+            }
             Value::Command(c) => c,
         };
         let id = command.id;
@@ -141,5 +154,53 @@ impl Replica {
             reply(out, client, id, ReplyStatus::Ok { result });
         }
         result
+    }
+
+    /// A snapshot of everything applied so far (the caller checks that something was).
+    pub fn snapshot(&self, configs: Vec<(Slot, Membership)>) -> Snapshot {
+        let last = Slot(
+            self.next
+                .0
+                .checked_sub(1)
+                .expect("a snapshot covers at least one applied slot"),
+        );
+        Snapshot {
+            last,
+            store: self.store.snapshot(),
+            sessions: self
+                .table
+                .iter()
+                .map(|(client, (seq, result))| Session {
+                    client: *client,
+                    seq: *seq,
+                    result: result.clone(),
+                })
+                .collect(),
+            configs,
+            digest: self.store.digest(),
+        }
+    }
+
+    /// Replaces the state with `snapshot`; the next slot to apply becomes `next` (which is
+    /// `snapshot.last + 1` unless a deliberate bug says otherwise). Clients waiting here for
+    /// a command the snapshot already covers are answered from its table.
+    pub fn install(&mut self, snapshot: &Snapshot, next: Slot, out: &mut Outbox) {
+        self.store.restore(&snapshot.store);
+        self.table = snapshot
+            .sessions
+            .iter()
+            .map(|s| (s.client, (s.seq, s.result.clone())))
+            .collect();
+        self.next = next;
+        let answered: Vec<(CommandId, KvResult)> = self
+            .waiting
+            .keys()
+            .filter_map(|id| self.answered(*id).map(|r| (*id, r)))
+            .collect();
+        for (id, result) in answered {
+            if let Some(client) = self.unwait(id) {
+                reply(out, client, id, ReplyStatus::Ok { result });
+            }
+        }
     }
 }

@@ -175,6 +175,12 @@ impl SingleNode {
             ballot: None,
             decided_upto: self.applied(),
             clock: 0,
+            snapshot_slot: None,
+            snapshot_bytes: 0,
+            membership: None,
+            next_membership: None,
+            learner: false,
+            catch_up: None,
         }
     }
 }

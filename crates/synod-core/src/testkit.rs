@@ -6,8 +6,9 @@ use crate::ids::{ClientId, CommandId, NodeId, Slot};
 use crate::kv::KvOp;
 use crate::message::{ClientReply, ClientRequest, Command, Message, ReplyStatus, Value};
 use crate::node::{Durable, Event, Node, NodeConfig, Output, Protocol};
-use crate::{Bugs, KvResult};
-use std::collections::BTreeMap;
+use crate::{Ballot, Bugs, KvResult, CONFIG_DELAY};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A message in flight.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +32,12 @@ pub struct Cluster {
     pub replies: Vec<(NodeId, ClientId, ClientReply)>,
     /// Every event, with the node that narrated it.
     pub events: Vec<(NodeId, Event)>,
+    /// Who answered `Accepted` for each (ballot, slot).
+    acks: BTreeMap<(Ballot, Slot), BTreeSet<NodeId>>,
+    /// Safety violations seen while draining (a slot chosen without a quorum of voters).
+    pub violations: Vec<String>,
+    /// Every decision any node ever reported, kept after nodes compact their logs.
+    chosen: RefCell<BTreeMap<Slot, Value>>,
     seed: u64,
 }
 
@@ -82,6 +89,9 @@ impl Cluster {
             sent: Vec::new(),
             replies: Vec::new(),
             events: Vec::new(),
+            acks: BTreeMap::new(),
+            violations: Vec::new(),
+            chosen: RefCell::new(BTreeMap::new()),
             seed: 0x5eed,
         }
     }
@@ -115,6 +125,9 @@ impl Cluster {
                             );
                         }
                     }
+                    if let Message::Accepted { ballot, slot } = msg {
+                        self.acks.entry((ballot, slot)).or_default().insert(id);
+                    }
                     let env = Envelope { from: id, to, msg };
                     self.sent.push(env.clone());
                     self.net.push(env);
@@ -124,13 +137,52 @@ impl Cluster {
                     match w {
                         crate::DurableWrite::Promise { .. } => persisted_promise = true,
                         crate::DurableWrite::Accept { .. } => persisted_accept = true,
-                        crate::DurableWrite::Decide { .. } => {}
+                        crate::DurableWrite::Decide { .. }
+                        | crate::DurableWrite::Snapshot { .. } => {}
                     }
                     self.durable[usize::from(i)].apply(&w);
                 }
-                Output::Event(e) => self.events.push((id, e)),
+                Output::Event(e) => {
+                    if let Event::Chosen { slot, ballot, .. } = &e {
+                        self.check_chosen_by_voters(i, *slot, *ballot);
+                    }
+                    self.events.push((id, e));
+                }
             }
         }
+    }
+
+    /// Oracle 8: a value is chosen only when a majority of the *voters* governing the slot
+    /// accepted it (the proposer's own acceptance included); learners never count.
+    fn check_chosen_by_voters(&mut self, i: u8, slot: Slot, ballot: Ballot) {
+        let Some(node) = self.nodes[usize::from(i)].as_ref() else {
+            return;
+        };
+        let Some(m) = node.membership_at(slot) else {
+            return;
+        };
+        let mut voters: BTreeSet<NodeId> =
+            self.acks.get(&(ballot, slot)).cloned().unwrap_or_default();
+        voters.insert(NodeId(i));
+        voters.retain(|n| m.is_voter(*n));
+        if voters.len() < m.majority() {
+            self.violations.push(format!(
+                "{slot} chosen at ballot {ballot} by {voters:?}, not a majority of {m}"
+            ));
+        }
+    }
+
+    /// Adds a brand-new node (its config says whether it is a learner); returns its index.
+    pub fn add_node(&mut self, config: NodeConfig) -> u8 {
+        assert_eq!(
+            config.id.index(),
+            self.nodes.len(),
+            "nodes are numbered in order"
+        );
+        self.nodes.push(Some(Node::new(config.clone())));
+        self.configs.push(config);
+        self.durable.push(Durable::default());
+        self.size() - 1
     }
 
     fn accepted_already(&self, i: u8, msg: &Message) -> bool {
@@ -326,25 +378,71 @@ impl Cluster {
         self.decisions().values().all(|v| v.len() == 1)
     }
 
-    /// Panics unless agreement holds and live replicas at the same applied index have the
-    /// same digest.
+    /// Panics unless [`Cluster::check_safe`] passes.
     pub fn assert_safe(&self) {
-        assert!(
-            self.agreement_holds(),
-            "agreement broken: {:?}",
-            self.decisions()
-        );
+        if let Err(e) = self.check_safe() {
+            panic!("{e}");
+        }
+    }
+
+    /// The global oracles: agreement (also against decisions nodes have since compacted),
+    /// replicas at the same applied index have the same digest, at-most-once, every
+    /// snapshot has the digest of replaying the chosen prefix it covers and covers only
+    /// decided slots, no slot chosen without a majority of its voters, and reconfigurations
+    /// decided at least α slots apart (one change in flight at a time).
+    pub fn check_safe(&self) -> Result<(), String> {
+        if !self.agreement_holds() {
+            return Err(format!("agreement broken: {:?}", self.decisions()));
+        }
+        let mut chosen = self.chosen.borrow_mut();
+        for node in self.nodes.iter().flatten() {
+            for (slot, value) in node.decided() {
+                match chosen.get(&slot) {
+                    Some(v) if v != value => {
+                        return Err(format!("{slot} decided as {v} and later as {value}"));
+                    }
+                    Some(_) => {}
+                    None => {
+                        chosen.insert(slot, value.clone());
+                    }
+                }
+            }
+        }
         let mut digests: BTreeMap<u64, u64> = BTreeMap::new();
         for node in self.nodes.iter().flatten() {
             let (applied, digest) = node.applied_digest();
             let d = *digests.entry(applied).or_insert(digest);
-            assert_eq!(d, digest, "replicas at {applied} applied entries differ");
+            if d != digest {
+                return Err(format!("replicas at {applied} applied entries differ"));
+            }
             let ids = node.applied_commands();
             let mut unique = ids.to_vec();
             unique.sort();
             unique.dedup();
-            assert_eq!(unique.len(), ids.len(), "a command was applied twice");
+            if unique.len() != ids.len() {
+                return Err(String::from("a command was applied twice"));
+            }
+            if let Some((last, digest)) = node.snapshot_info() {
+                check_snapshot(node, last, digest, &chosen)?;
+            }
         }
+        if let Some(v) = self.violations.first() {
+            return Err(v.clone());
+        }
+        let reconfigs: Vec<Slot> = chosen
+            .iter()
+            .filter(|(_, v)| v.membership().is_some())
+            .map(|(s, _)| *s)
+            .collect();
+        for pair in reconfigs.windows(2) {
+            if pair[1].0 < pair[0].0 + CONFIG_DELAY {
+                return Err(format!(
+                    "two configuration changes in flight: {} and {}",
+                    pair[0], pair[1]
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Whether any two ballots in Accept messages named different values for one slot.
@@ -366,4 +464,27 @@ impl Cluster {
         }
         false
     }
+}
+
+/// Oracle 7 for one node's snapshot through `last`.
+fn check_snapshot(
+    node: &Node,
+    last: Slot,
+    digest: u64,
+    chosen: &BTreeMap<Slot, Value>,
+) -> Result<(), String> {
+    if last >= node.decided_upto() || last >= node.applied_index() {
+        return Err(format!(
+            "{} compacted an undecided or unapplied slot: snapshot through {last}",
+            node.id()
+        ));
+    }
+    let prefix: Vec<&Value> = (0..=last.0).filter_map(|s| chosen.get(&Slot(s))).collect();
+    if prefix.len() as u64 == last.0 + 1 && crate::replay_digest(prefix) != digest {
+        return Err(format!(
+            "{}'s snapshot through {last} differs from replaying the chosen prefix",
+            node.id()
+        ));
+    }
+    Ok(())
 }

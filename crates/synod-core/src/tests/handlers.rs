@@ -192,6 +192,7 @@ fn stale_promise_accepted_and_nack_are_ignored_with_an_event() {
             ballot: b(1, 1),
             from: Slot(0),
             entries: vec![],
+            compacted_upto: Slot(0),
         },
         Message::Accepted {
             ballot: b(1, 1),
@@ -349,6 +350,7 @@ fn every_message_kind_narrates_in_plain_language() {
                 value: value(1),
                 decided: false,
             }],
+            compacted_upto: Slot(0),
         },
         Message::Accept {
             ballot: b(3, 0),
@@ -373,6 +375,15 @@ fn every_message_kind_narrates_in_plain_language() {
         },
         Message::CatchUp { from: Slot(1) },
         Message::CatchUpReply { entries: vec![] },
+        Message::InstallSnapshot {
+            snapshot: Snapshot {
+                last: Slot(3),
+                store: KvStore::new(),
+                sessions: vec![],
+                configs: vec![(Slot(0), Membership::of(&[n(0), n(1), n(2)]))],
+                digest: KvStore::new().digest(),
+            },
+        },
     ];
     let kinds: Vec<&str> = messages.iter().map(Message::kind).collect();
     assert_eq!(kinds, Message::KINDS);
