@@ -8,11 +8,18 @@
 
 use crate::rng::Ratio;
 use crate::time::Time;
+use crate::world::{Endpoint, MsgId};
 use serde::{Deserialize, Serialize};
-use synod_core::{ClientId, KvOp, NodeId, Protocol};
+use synod_core::{Bugs, ClientId, KvOp, NodeId, Protocol, ReadMode, Timing};
 
 /// The scenario format this build writes. It reads this version and every older one.
 pub const SCENARIO_VERSION: u32 = 1;
+
+/// The most nodes a cluster may have.
+pub const MAX_NODES: u8 = 7;
+
+/// The most clients a scenario may have.
+pub const MAX_CLIENTS: u16 = 64;
 
 /// Everything that determines a run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +34,13 @@ pub struct Scenario {
     /// The user's actions, in the order they happened.
     #[serde(default)]
     pub interventions: Vec<Timed>,
+    /// How long `synod run` runs the scenario, in virtual microseconds.
+    #[serde(default = "default_run_us")]
+    pub run_us: u64,
+}
+
+fn default_run_us() -> u64 {
+    10_000_000
 }
 
 /// The replicas and the protocol they run.
@@ -40,6 +54,20 @@ pub struct ClusterConfig {
     /// Ticks a single-threaded node spends on one command.
     #[serde(default = "default_service_ticks")]
     pub service_ticks: u32,
+    /// How `get` and `contains` are answered (Paxos protocols).
+    #[serde(default)]
+    pub read_mode: ReadMode,
+    /// Deliberately broken variants switched on for every node (and for quorum-read
+    /// clients, where the bug is on the client side).
+    #[serde(default)]
+    pub bugs: Bugs,
+    /// The nodes' timers (heartbeat, election timeout, back-off), in ticks.
+    #[serde(default)]
+    pub timing: Timing,
+    /// Per node, how many ticks its clock runs ahead (positive) or behind (negative): the
+    /// timestamp protocol's undoing. Missing entries are zero.
+    #[serde(default)]
+    pub clock_skew_ticks: Vec<i64>,
 }
 
 fn default_tick_us() -> u64 {
@@ -57,6 +85,10 @@ pub struct NetworkConfig {
     /// One-way latency is drawn uniformly from this range, per message.
     pub latency_min_us: u64,
     pub latency_max_us: u64,
+    /// With this probability a message is slow: it gets up to `slow_extra_us` more latency,
+    /// which is also what reorders messages on one link.
+    pub slow: Ratio,
+    pub slow_extra_us: u64,
     /// Probability that a message is lost.
     pub loss: Ratio,
     /// Probability that a message is delivered twice.
@@ -68,6 +100,8 @@ impl Default for NetworkConfig {
         NetworkConfig {
             latency_min_us: 20_000,
             latency_max_us: 60_000,
+            slow: Ratio::NEVER,
+            slow_extra_us: 0,
             loss: Ratio::NEVER,
             duplicate: Ratio::NEVER,
         }
@@ -108,9 +142,14 @@ pub struct Workload {
     pub mix: OpMix,
     /// Keys are `k1` .. `kN`.
     pub keys: u16,
+    /// Key skew: with this probability the operation uses `k1`, otherwise a key drawn
+    /// uniformly. Zero gives a uniform workload.
+    pub hot_key: Ratio,
     /// Think time between operations is drawn uniformly from this range.
     pub think_min_us: u64,
     pub think_max_us: u64,
+    /// The workload stops issuing new operations at this time (`None`: never).
+    pub until_us: Option<u64>,
 }
 
 impl Default for Workload {
@@ -118,8 +157,10 @@ impl Default for Workload {
         Workload {
             mix: OpMix::default(),
             keys: 3,
+            hot_key: Ratio::NEVER,
             think_min_us: 200_000,
             think_max_us: 800_000,
+            until_us: None,
         }
     }
 }
@@ -151,7 +192,8 @@ pub struct Timed {
     pub action: Intervention,
 }
 
-/// What a user (or a test, or the fuzzer) can do to a running world.
+/// What a user (or a test, or the fuzzer) can do to a running world: the serializable
+/// vocabulary of faults and actions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Intervention {
@@ -165,16 +207,30 @@ pub enum Intervention {
     Crash { node: NodeId },
     /// A crashed node restarts from its durable state.
     Restart { node: NodeId },
-}
-
-impl Intervention {
-    /// The nodes and clients the intervention names, for validation.
-    fn names(&self) -> (Option<ClientId>, NodeId) {
-        match self {
-            Intervention::Submit { client, node, .. } => (Some(*client), *node),
-            Intervention::Crash { node } | Intervention::Restart { node } => (None, *node),
-        }
-    }
+    /// A node stops processing (a long pause): messages to it wait, its clock stops.
+    Pause { node: NodeId },
+    /// A paused node carries on, handling what arrived meanwhile.
+    Resume { node: NodeId },
+    /// Only nodes in the same group can talk to each other (clients reach every node).
+    Partition { groups: Vec<Vec<NodeId>> },
+    /// Messages from `from` to `to` are lost from now on (one way).
+    Cut { from: Endpoint, to: Endpoint },
+    /// Every link works again: partitions and cuts are gone (held links stay held).
+    Heal,
+    /// Messages on the link from `from` to `to` wait in flight until released.
+    Hold { from: Endpoint, to: Endpoint },
+    /// Held messages on the link are sent on their way again.
+    Release { from: Endpoint, to: Endpoint },
+    /// One message in flight is lost.
+    DropMessage { msg: MsgId },
+    /// One message in flight arrives twice.
+    DuplicateMessage { msg: MsgId },
+    /// One message in flight arrives later by this much.
+    DelayMessage { msg: MsgId, by_us: u64 },
+    /// Changes the network's loss, duplication and latency from now on.
+    SetNetwork { network: NetworkConfig },
+    /// Turns the automatic workload on or off.
+    SetWorkload { on: bool },
 }
 
 impl Scenario {
@@ -188,11 +244,31 @@ impl Scenario {
                 protocol: Protocol::SingleNode,
                 tick_us: default_tick_us(),
                 service_ticks: default_service_ticks(),
+                read_mode: ReadMode::default(),
+                bugs: Bugs::none(),
+                timing: Timing::default(),
+                clock_skew_ticks: Vec::new(),
             },
             network: NetworkConfig::default(),
             clients: ClientsConfig::default(),
             interventions: Vec::new(),
+            run_us: default_run_us(),
         }
+    }
+
+    /// A replicated cluster of `nodes` running `protocol`, with `clients` clients running
+    /// the default automatic workload.
+    pub fn cluster(seed: u64, nodes: u8, protocol: Protocol, clients: u16) -> Scenario {
+        let mut s = Scenario::single_node(seed);
+        s.cluster.nodes = nodes;
+        s.cluster.protocol = protocol;
+        s.cluster.service_ticks = 1;
+        // A tick is long against a message's trip, so that an election timeout (a dozen
+        // ticks or more) outlasts a round trip and proposers do not duel forever.
+        s.cluster.tick_us = 10_000;
+        s.clients.count = clients;
+        s.clients.workload = Some(Workload::default());
+        s
     }
 
     /// Checks that the scenario makes sense, naming the first thing that does not.
@@ -215,47 +291,57 @@ impl Scenario {
             ));
         }
         if self.cluster.tick_us == 0 {
-            return bad("tick_us must be at least 1".into());
+            return bad("cluster.tick_us must be at least 1".into());
         }
-        let net = &self.network;
-        if net.latency_min_us > net.latency_max_us {
+        if self.cluster.clock_skew_ticks.len() > usize::from(self.cluster.nodes) {
             return bad(format!(
-                "latency_min_us ({}) is above latency_max_us ({})",
-                net.latency_min_us, net.latency_max_us
+                "cluster.clock_skew_ticks has {} entries for {} nodes",
+                self.cluster.clock_skew_ticks.len(),
+                self.cluster.nodes
             ));
         }
-        for (name, r) in [("loss", net.loss), ("duplicate", net.duplicate)] {
-            if !r.is_valid() {
-                return bad(format!(
-                    "network.{name} must be a probability, not {}/{}",
-                    r.num, r.den
-                ));
-            }
-        }
-        if self.clients.count == 0 || self.clients.count > 64 {
+        if let Some(skew) = self
+            .cluster
+            .clock_skew_ticks
+            .iter()
+            .find(|s| s.unsigned_abs() > 1_000_000)
+        {
             return bad(format!(
-                "clients.count must be 1 to 64, not {}",
-                self.clients.count
+                "a clock skew of {skew} ticks is beyond the ±1000000 supported"
             ));
         }
-        if self.clients.max_attempts == 0 {
-            return bad("clients.max_attempts must be at least 1".into());
+        self.network.validate("network")?;
+        let c = &self.clients;
+        if c.count == 0 || c.count > MAX_CLIENTS {
+            return bad(format!(
+                "clients.count must be 1 to {MAX_CLIENTS}, not {}",
+                c.count
+            ));
         }
-        if self.clients.timeout_us == 0 {
+        if c.max_attempts == 0 || c.max_attempts > 100 {
+            return bad(format!(
+                "clients.max_attempts must be 1 to 100, not {}",
+                c.max_attempts
+            ));
+        }
+        if c.timeout_us == 0 {
             return bad("clients.timeout_us must be at least 1".into());
         }
-        if let Some(w) = &self.clients.workload {
+        if let Some(w) = &c.workload {
             let m = w.mix;
-            if u64::from(m.get) + u64::from(m.set) + u64::from(m.contains) + u64::from(m.remove)
-                == 0
-            {
-                return bad("workload.mix gives every operation weight 0".into());
+            let total =
+                u64::from(m.get) + u64::from(m.set) + u64::from(m.contains) + u64::from(m.remove);
+            if total == 0 {
+                return bad("clients.workload.mix gives every operation weight 0".into());
             }
             if w.keys == 0 {
-                return bad("workload.keys must be at least 1".into());
+                return bad("clients.workload.keys must be at least 1".into());
             }
             if w.think_min_us > w.think_max_us {
-                return bad("workload.think_min_us is above think_max_us".into());
+                return bad("clients.workload.think_min_us is above think_max_us".into());
+            }
+            if !w.hot_key.is_valid() {
+                return bad("clients.workload.hot_key must be a probability".into());
             }
         }
         let mut last = Time::ZERO;
@@ -267,16 +353,93 @@ impl Scenario {
                 ));
             }
             last = t.at;
-            let (client, node) = t.action.names();
-            if let Some(client) = client.filter(|c| c.0 >= self.clients.count) {
-                return bad(format!(
-                    "intervention {i} names {client}, which does not exist"
-                ));
+            self.validate_intervention(&t.action)
+                .map_err(|e| ScenarioError(format!("intervention {i}: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Checks that an intervention names things that exist.
+    pub fn validate_intervention(&self, action: &Intervention) -> Result<(), ScenarioError> {
+        let node = |n: &NodeId| {
+            if n.0 < self.cluster.nodes {
+                Ok(())
+            } else {
+                Err(ScenarioError(format!("{n} does not exist")))
             }
-            if node.0 >= self.cluster.nodes {
-                return bad(format!(
-                    "intervention {i} names {node}, which does not exist"
-                ));
+        };
+        let endpoint = |e: &Endpoint| match e {
+            Endpoint::Node(n) => node(n),
+            Endpoint::Client(c) if c.0 < self.clients.count => Ok(()),
+            Endpoint::Client(c) => Err(ScenarioError(format!("{c} does not exist"))),
+        };
+        match action {
+            Intervention::Submit {
+                client,
+                node: n,
+                op,
+            } => {
+                endpoint(&Endpoint::Client(*client))?;
+                node(n)?;
+                if op.key().is_empty() {
+                    return Err(ScenarioError("an operation needs a key".into()));
+                }
+                Ok(())
+            }
+            Intervention::Crash { node: n }
+            | Intervention::Restart { node: n }
+            | Intervention::Pause { node: n }
+            | Intervention::Resume { node: n } => node(n),
+            Intervention::Partition { groups } => {
+                let mut seen = Vec::new();
+                for n in groups.iter().flatten() {
+                    node(n)?;
+                    if seen.contains(n) {
+                        return Err(ScenarioError(format!("{n} is in two partition groups")));
+                    }
+                    seen.push(*n);
+                }
+                Ok(())
+            }
+            Intervention::Cut { from, to }
+            | Intervention::Hold { from, to }
+            | Intervention::Release { from, to } => {
+                endpoint(from)?;
+                endpoint(to)
+            }
+            Intervention::SetNetwork { network } => network.validate("network"),
+            Intervention::Heal
+            | Intervention::DropMessage { .. }
+            | Intervention::DuplicateMessage { .. }
+            | Intervention::DelayMessage { .. }
+            | Intervention::SetWorkload { .. } => Ok(()),
+        }
+    }
+}
+
+impl NetworkConfig {
+    fn validate(&self, name: &str) -> Result<(), ScenarioError> {
+        if self.latency_min_us > self.latency_max_us {
+            return Err(ScenarioError(format!(
+                "{name}.latency_min_us ({}) is above latency_max_us ({})",
+                self.latency_min_us, self.latency_max_us
+            )));
+        }
+        if self.latency_max_us > 60_000_000 || self.slow_extra_us > 60_000_000 {
+            return Err(ScenarioError(format!(
+                "{name}: latencies above 60 s are not supported"
+            )));
+        }
+        for (field, r) in [
+            ("loss", self.loss),
+            ("duplicate", self.duplicate),
+            ("slow", self.slow),
+        ] {
+            if !r.is_valid() {
+                return Err(ScenarioError(format!(
+                    "{name}.{field} must be a probability, not {}/{}",
+                    r.num, r.den
+                )));
             }
         }
         Ok(())

@@ -6,31 +6,48 @@
 //! think time running out) is an entry in one priority queue ordered by `(time, insertion
 //! order)`: a total order, so two runs of the same scenario process the same events in the
 //! same order. [`Simulation::step`] pops the earliest entry, feeds it to the node or client
-//! it concerns, drains the node's [`Output`]s into new queue entries, records what happened
-//! in the trace, and folds it into the rolling trace hash.
+//! it concerns, carries out the node's [`Output`]s (messages become queue entries, durable
+//! writes go to the node's [`Durable`], events go to the trace), runs the global
+//! [`Oracles`], and folds what happened into the rolling trace hash.
 //!
 //! The user's interventions are not queue entries: an intervention stamped with time `t`
 //! happens after every event at or before `t`. [`Simulation::intervene`] records the
 //! intervention in the scenario and applies it at once; replaying the scenario applies it at
 //! the same point, which is why a replay reaches the same trace hash.
+//!
+//! # The network
+//!
+//! Every message gets an id, a send time and a delivery time (drawn from the scenario's
+//! latency range, sometimes with a slow tail, which is also what reorders messages). It may be
+//! lost or duplicated at random. Links can be cut one way, partitioned into groups, or held
+//! (messages wait until released); a single message can be dropped, duplicated or delayed by
+//! hand. Messages to a crashed node are lost; messages to a paused node wait for it.
 
+use crate::oracle::{Oracle, Oracles, Violation};
 use crate::rng::Rng;
-use crate::scenario::{Intervention, Scenario, ScenarioError, Timed};
+use crate::scenario::{Intervention, NetworkConfig, Scenario, ScenarioError, Timed};
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::fmt;
 use synod_core::kv::Fnv64;
 use synod_core::{
-    ClientId, ClientReply, ClientRequest, Command, CommandId, Durable, Event, KvOp, KvResult,
-    Message, Node, NodeConfig, NodeId, NodeView, Output, ReplyStatus,
+    ClientId, ClientReply, ClientRequest, Collector, Command, CommandId, Durable, Event, KvOp,
+    KvResult, Message, Node, NodeConfig, NodeId, NodeView, Output, Protocol, ReadMode, ReplyStatus,
+    Verdict,
 };
 
 /// Identifies one message on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct MsgId(pub u64);
+
+impl fmt::Display for MsgId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "m{}", self.0)
+    }
+}
 
 /// One end of a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -82,13 +99,22 @@ impl fmt::Display for Payload {
                 ReplyStatus::Redirect { leader: None } => {
                     write!(f, "reply {}: no leader known, try again", r.id)
                 }
-                ReplyStatus::QuorumRead { report } => {
-                    write!(
+                ReplyStatus::QuorumRead { report } => match &report.newest {
+                    Some(w) => write!(
                         f,
-                        "reply {}: newest write to {} is {:?}",
-                        r.id, report.key, report.newest
-                    )
-                }
+                        "reply {}: newest write to {} is {} in {} ({})",
+                        r.id,
+                        report.key,
+                        w.id,
+                        w.slot,
+                        if w.decided {
+                            "decided"
+                        } else {
+                            "not yet decided"
+                        }
+                    ),
+                    None => write!(f, "reply {}: no write to {} known", r.id, report.key),
+                },
             },
             Payload::Peer(m) => m.fmt(f),
         }
@@ -106,6 +132,8 @@ pub struct Envelope {
     pub deliver_at: Time,
     /// The network will lose it: it is drawn fading and never arrives.
     pub lost: bool,
+    /// Its link is held: it waits in flight until released.
+    pub held: bool,
 }
 
 /// How a client operation ended, as far as the client knows.
@@ -138,10 +166,24 @@ pub struct HistoryEntry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "what", rename_all = "snake_case")]
 pub enum TraceKind {
+    /// A message was put on the wire.
+    Sent {
+        msg: MsgId,
+        from: Endpoint,
+        to: Endpoint,
+    },
     /// A message reached its destination.
-    Delivered { msg: MsgId },
-    /// A message was lost by the network or arrived at a crashed node.
-    Dropped { msg: MsgId },
+    Delivered {
+        msg: MsgId,
+        from: Endpoint,
+        to: Endpoint,
+    },
+    /// A message was lost by the network, cut off, or arrived at a crashed node.
+    Dropped {
+        msg: MsgId,
+        from: Endpoint,
+        to: Endpoint,
+    },
     /// Every live node's clock ticked.
     Tick,
     /// A client invoked an operation.
@@ -162,6 +204,8 @@ pub enum TraceKind {
     Crashed { node: NodeId },
     /// A node restarted from its durable state.
     Restarted { node: NodeId },
+    /// Someone intervened.
+    Intervened { action: Intervention },
 }
 
 /// One entry of the trace.
@@ -176,9 +220,9 @@ pub struct TraceRecord {
 pub enum SimError {
     /// The client already has an operation outstanding (clients are closed-loop).
     ClientBusy(ClientId),
-    /// No such client or node.
+    /// No such client, node or message.
     NoSuch(String),
-    /// The scenario is not valid.
+    /// The scenario or intervention is not valid.
     Scenario(ScenarioError),
 }
 
@@ -207,9 +251,31 @@ pub struct Stats {
     pub completed_ok: u64,
     pub failed: u64,
     pub unknown: u64,
-    /// Sum of latencies of operations that completed, in microseconds.
+    /// Phase 1 runs (a proposer campaigned for a ballot).
+    pub phase1_runs: u64,
+    /// Times some node became leader.
+    pub leader_changes: u64,
+    /// Sum and maximum of latencies of operations that completed, in microseconds.
     pub latency_sum_us: u64,
     pub latency_max_us: u64,
+}
+
+impl Stats {
+    /// Messages between nodes (client requests and replies excluded).
+    pub fn protocol_messages(&self) -> u64 {
+        self.sent
+            .iter()
+            .filter(|(k, _)| k.as_str() != "request" && k.as_str() != "reply")
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Mean latency of completed operations.
+    pub fn mean_latency_us(&self) -> u64 {
+        self.latency_sum_us
+            .checked_div(self.completed_ok + self.failed)
+            .unwrap_or(0)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -225,6 +291,9 @@ struct NodeSlot {
     durable: Durable,
     node: Option<Node>,
     jitter: Rng,
+    paused: bool,
+    /// Messages that reached the node while it was paused, in arrival order.
+    inbox: VecDeque<Envelope>,
 }
 
 #[derive(Clone, Debug)]
@@ -233,23 +302,27 @@ struct Pending {
     history: usize,
     target: NodeId,
     attempt: u32,
-    token: u64,
+    /// For a quorum read: the reports collected this round.
+    quorum: Option<Collector>,
 }
 
 #[derive(Clone, Debug)]
 struct ClientSlot {
-    next_seq: u64,
     pending: Option<Pending>,
+    next_seq: u64,
     /// Bumped whenever a timer is armed, so stale timers are recognised and ignored.
     token: u64,
-    /// Whether the automatic workload drives this client.
-    auto: bool,
 }
+
+/// Run the full oracle sweep every this many events.
+const SWEEP_EVERY: u64 = 512;
 
 /// A whole simulated world.
 #[derive(Clone, Debug)]
 pub struct Simulation {
     scenario: Scenario,
+    network: NetworkConfig,
+    workload_on: bool,
     now: Time,
     queue: BinaryHeap<Reverse<(Time, u64, Queued)>>,
     next_seq: u64,
@@ -257,14 +330,20 @@ pub struct Simulation {
     nodes: Vec<NodeSlot>,
     clients: Vec<ClientSlot>,
     in_flight: BTreeMap<MsgId, Envelope>,
+    /// One-way links that lose every message (cuts and partitions).
+    blocked: BTreeSet<(Endpoint, Endpoint)>,
+    /// One-way links whose messages wait in flight.
+    held: BTreeSet<(Endpoint, Endpoint)>,
     net: Rng,
     workload: Rng,
     history: Vec<HistoryEntry>,
+    record_trace: bool,
     trace: Vec<TraceRecord>,
     trace_hash: u64,
     /// Index of the next scenario intervention not yet applied.
     replayed: usize,
     stats: Stats,
+    oracles: Oracles,
 }
 
 impl Simulation {
@@ -272,35 +351,46 @@ impl Simulation {
     /// applied as time reaches them.
     pub fn new(scenario: Scenario) -> Result<Simulation, SimError> {
         scenario.validate().map_err(SimError::Scenario)?;
-        let members: Vec<NodeId> = (0..scenario.cluster.nodes).map(NodeId).collect();
+        let c = &scenario.cluster;
+        let members: Vec<NodeId> = (0..c.nodes).map(NodeId).collect();
         let nodes = members
             .iter()
             .map(|&id| {
                 let config = NodeConfig {
-                    service_ticks: scenario.cluster.service_ticks,
-                    ..NodeConfig::new(id, members.clone(), scenario.cluster.protocol)
+                    service_ticks: c.service_ticks,
+                    read_mode: c.read_mode,
+                    bugs: c.bugs.clone(),
+                    timing: c.timing,
+                    clock_skew_ticks: c.clock_skew_ticks.get(id.index()).copied().unwrap_or(0),
+                    ..NodeConfig::new(id, members.clone(), c.protocol)
                 };
-                NodeSlot {
-                    node: Some(Node::new(config.clone())),
+                let node = Node::try_new(config.clone())
+                    .map_err(|e| SimError::Scenario(ScenarioError(e.to_string())))?;
+                Ok(NodeSlot {
+                    node: Some(node),
                     config,
                     durable: Durable::default(),
                     jitter: Rng::derive(scenario.seed, &format!("node-{}", id.0)),
-                }
+                    paused: false,
+                    inbox: VecDeque::new(),
+                })
             })
-            .collect();
-        let auto = scenario.clients.workload.is_some();
+            .collect::<Result<Vec<_>, SimError>>()?;
         let clients = (0..scenario.clients.count)
             .map(|_| ClientSlot {
-                next_seq: 1,
                 pending: None,
+                next_seq: 1,
                 token: 0,
-                auto,
             })
             .collect();
+        let workload_on = scenario.clients.workload.is_some();
         let mut sim = Simulation {
             net: Rng::derive(scenario.seed, "network"),
             workload: Rng::derive(scenario.seed, "workload"),
+            network: scenario.network.clone(),
+            oracles: Oracles::new(nodes.len(), c.protocol.has_shared_log()),
             scenario,
+            workload_on,
             now: Time::ZERO,
             queue: BinaryHeap::new(),
             next_seq: 0,
@@ -308,7 +398,10 @@ impl Simulation {
             nodes,
             clients,
             in_flight: BTreeMap::new(),
+            blocked: BTreeSet::new(),
+            held: BTreeSet::new(),
             history: Vec::new(),
+            record_trace: true,
             trace: Vec::new(),
             trace_hash: Fnv64::new().finish(),
             replayed: 0,
@@ -316,13 +409,19 @@ impl Simulation {
         };
         let tick = sim.scenario.cluster.tick_us;
         sim.schedule(Time(tick), Queued::Tick);
-        if auto {
+        if workload_on {
             for i in 0..sim.clients.len() {
                 let think = sim.think_time();
                 sim.arm_timer(ClientId(i as u16), think);
             }
         }
         Ok(sim)
+    }
+
+    /// Whether to keep the trace records (the hash is always kept). The fuzzer turns this
+    /// off to save memory and time.
+    pub fn set_record_trace(&mut self, on: bool) {
+        self.record_trace = on;
     }
 
     /// The scenario so far, including every intervention applied.
@@ -340,7 +439,7 @@ impl Simulation {
         self.trace_hash
     }
 
-    /// Everything that happened, in order.
+    /// Everything that happened, in order (empty when recording is off).
     pub fn trace(&self) -> &[TraceRecord] {
         &self.trace
     }
@@ -353,6 +452,25 @@ impl Simulation {
     /// Counters so far.
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// Commands (not no-ops) in the global chosen log so far.
+    pub fn committed_commands(&self) -> u64 {
+        self.oracles
+            .chosen()
+            .values()
+            .filter(|v| v.command().is_some())
+            .count() as u64
+    }
+
+    /// Safety violations found so far by the global oracles.
+    pub fn violations(&self) -> &[Violation] {
+        self.oracles.violations()
+    }
+
+    /// The oracles, for checks at the end of a run.
+    pub fn oracles_mut(&mut self) -> &mut Oracles {
+        &mut self.oracles
     }
 
     /// Messages on the wire right now.
@@ -368,6 +486,34 @@ impl Simulation {
             .collect()
     }
 
+    /// Live nodes, for oracles and drawing.
+    pub fn live_nodes(&self) -> impl Iterator<Item = (NodeId, &Node)> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.node.as_ref().map(|n| (NodeId(i as u8), n)))
+    }
+
+    /// Whether a node is paused.
+    pub fn is_paused(&self, node: NodeId) -> bool {
+        self.nodes.get(node.index()).is_some_and(|s| s.paused)
+    }
+
+    /// One-way links that currently lose every message.
+    pub fn blocked_links(&self) -> impl Iterator<Item = &(Endpoint, Endpoint)> {
+        self.blocked.iter()
+    }
+
+    /// One-way links that currently hold their messages.
+    pub fn held_links(&self) -> impl Iterator<Item = &(Endpoint, Endpoint)> {
+        self.held.iter()
+    }
+
+    /// How many nodes there are.
+    pub fn node_count(&self) -> u8 {
+        self.nodes.len() as u8
+    }
+
     /// How many clients there are.
     pub fn client_count(&self) -> u16 {
         self.clients.len() as u16
@@ -377,6 +523,11 @@ impl Simulation {
     pub fn client_pending(&self, client: ClientId) -> Option<&HistoryEntry> {
         let slot = self.clients.get(client.index())?;
         slot.pending.as_ref().map(|p| &self.history[p.history])
+    }
+
+    /// Whether every client is idle.
+    pub fn clients_idle(&self) -> bool {
+        self.clients.iter().all(|c| c.pending.is_none())
     }
 
     /// The time of the next queued event, if any.
@@ -402,13 +553,27 @@ impl Simulation {
         };
         debug_assert!(at >= self.now, "time never runs backwards");
         self.now = at;
+        self.oracles.at(self.stats.events, at);
         self.stats.events += 1;
         match event {
             Queued::Deliver(id) => self.deliver(id),
             Queued::Tick => self.tick(),
             Queued::ClientTimer { client, token } => self.client_timer(client, token),
         }
+        if self.stats.events.is_multiple_of(SWEEP_EVERY) {
+            self.sweep();
+        }
         true
+    }
+
+    /// Runs the full oracle sweep over every live node now.
+    pub fn sweep(&mut self) {
+        let nodes = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.node.as_ref().map(|n| (NodeId(i as u8), n)));
+        self.oracles.sweep(nodes);
     }
 
     /// Processes every event up to and including time `t`, then sets the clock to `t`.
@@ -444,50 +609,139 @@ impl Simulation {
     }
 
     fn check(&self, action: &Intervention) -> Result<(), SimError> {
-        let node_exists = |n: &NodeId| {
-            if n.index() < self.nodes.len() {
-                Ok(())
-            } else {
-                Err(SimError::NoSuch(n.to_string()))
-            }
-        };
+        self.scenario
+            .validate_intervention(action)
+            .map_err(SimError::Scenario)?;
         match action {
-            Intervention::Crash { node } | Intervention::Restart { node } => node_exists(node),
-            Intervention::Submit { client, node, .. } => {
-                let slot = self
-                    .clients
-                    .get(client.index())
-                    .ok_or_else(|| SimError::NoSuch(client.to_string()))?;
-                if node.index() >= self.nodes.len() {
-                    return Err(SimError::NoSuch(node.to_string()));
-                }
-                if slot.pending.is_some() {
-                    return Err(SimError::ClientBusy(*client));
-                }
-                Ok(())
+            Intervention::Submit { client, .. }
+                if self.clients[client.index()].pending.is_some() =>
+            {
+                Err(SimError::ClientBusy(*client))
             }
+            Intervention::DropMessage { msg }
+            | Intervention::DuplicateMessage { msg }
+            | Intervention::DelayMessage { msg, .. }
+                if !self.in_flight.contains_key(msg) =>
+            {
+                Err(SimError::NoSuch(format!("message {msg} in flight")))
+            }
+            _ => Ok(()),
         }
     }
 
     fn apply(&mut self, action: Intervention) {
+        if !matches!(action, Intervention::Submit { .. }) {
+            self.record(TraceKind::Intervened {
+                action: action.clone(),
+            });
+        }
         match action {
+            Intervention::Submit { client, node, op } => {
+                if self.clients[client.index()].pending.is_none() {
+                    self.invoke(client, node, op);
+                }
+            }
             Intervention::Crash { node } => {
+                let slot = &mut self.nodes[node.index()];
                 // Volatile state is gone; the durable state stays on disk.
-                if self.nodes[node.index()].node.take().is_some() {
+                if slot.node.take().is_some() {
+                    slot.paused = false;
+                    slot.inbox.clear();
                     self.record(TraceKind::Crashed { node });
                 }
             }
             Intervention::Restart { node } => {
                 let slot = &mut self.nodes[node.index()];
                 if slot.node.is_none() {
-                    slot.node = Some(Node::restart(slot.config.clone(), slot.durable.clone()));
+                    let restarted = Node::restart(slot.config.clone(), slot.durable.clone());
+                    self.oracles.restarted(node, &restarted);
+                    slot.node = Some(restarted);
                     self.record(TraceKind::Restarted { node });
                     self.drain(node);
                 }
             }
-            Intervention::Submit { client, node, op } => {
-                if self.clients[client.index()].pending.is_none() {
-                    self.invoke(client, node, op);
+            Intervention::Pause { node } => {
+                let slot = &mut self.nodes[node.index()];
+                slot.paused = slot.node.is_some();
+            }
+            Intervention::Resume { node } => {
+                let slot = &mut self.nodes[node.index()];
+                slot.paused = false;
+                let inbox = std::mem::take(&mut slot.inbox);
+                for env in inbox {
+                    self.hand_to_node(env);
+                }
+            }
+            Intervention::Partition { groups } => {
+                let group_of = |n: NodeId| groups.iter().position(|g| g.contains(&n));
+                for a in 0..self.node_count() {
+                    for b in 0..self.node_count() {
+                        let (a, b) = (NodeId(a), NodeId(b));
+                        if a != b && group_of(a) != group_of(b) {
+                            self.blocked.insert((Endpoint::Node(a), Endpoint::Node(b)));
+                        }
+                    }
+                }
+            }
+            Intervention::Cut { from, to } => {
+                self.blocked.insert((from, to));
+            }
+            Intervention::Heal => self.blocked.clear(),
+            Intervention::Hold { from, to } => {
+                self.held.insert((from, to));
+                for env in self.in_flight.values_mut() {
+                    if env.from == from && env.to == to {
+                        env.held = true;
+                    }
+                }
+            }
+            Intervention::Release { from, to } => {
+                self.held.remove(&(from, to));
+                let released: Vec<MsgId> = self
+                    .in_flight
+                    .values()
+                    .filter(|e| e.held && e.from == from && e.to == to)
+                    .map(|e| e.id)
+                    .collect();
+                for id in released {
+                    let latency = self.latency();
+                    let at = self.now.plus_us(latency);
+                    let env = self.in_flight.get_mut(&id).expect("listed above");
+                    env.held = false;
+                    env.deliver_at = at.max(env.deliver_at);
+                    let at = env.deliver_at;
+                    self.schedule(at, Queued::Deliver(id));
+                }
+            }
+            Intervention::DropMessage { msg } => {
+                if let Some(env) = self.in_flight.get_mut(&msg) {
+                    env.lost = true;
+                }
+            }
+            Intervention::DuplicateMessage { msg } => {
+                if let Some(env) = self.in_flight.get(&msg).cloned() {
+                    let latency = self.latency();
+                    self.put_on_wire(env.from, env.to, env.payload, latency, false);
+                }
+            }
+            Intervention::DelayMessage { msg, by_us } => {
+                if let Some(env) = self.in_flight.get_mut(&msg) {
+                    env.deliver_at = env.deliver_at.plus_us(by_us);
+                    let at = env.deliver_at;
+                    self.schedule(at, Queued::Deliver(msg));
+                }
+            }
+            Intervention::SetNetwork { network } => self.network = network,
+            Intervention::SetWorkload { on } => {
+                let was = self.workload_on;
+                self.workload_on = on && self.scenario.clients.workload.is_some();
+                if self.workload_on && !was {
+                    for i in 0..self.clients.len() {
+                        if self.clients[i].pending.is_none() {
+                            let think = self.think_time();
+                            self.arm_timer(ClientId(i as u16), think);
+                        }
+                    }
                 }
             }
         }
@@ -503,82 +757,124 @@ impl Simulation {
         h.write_u64(self.now.as_us());
         hash_kind(&mut h, &kind);
         self.trace_hash = h.finish();
-        self.trace.push(TraceRecord { at: self.now, kind });
+        if self.record_trace {
+            self.trace.push(TraceRecord { at: self.now, kind });
+        }
+    }
+
+    fn latency(&mut self) -> u64 {
+        let net = &self.network;
+        let mut latency = self.net.between(net.latency_min_us, net.latency_max_us);
+        if self.net.chance(net.slow) && net.slow_extra_us > 0 {
+            latency += self.net.between(1, net.slow_extra_us);
+        }
+        latency
     }
 
     fn send(&mut self, from: Endpoint, to: Endpoint, payload: Payload) {
-        let net = self.scenario.network.clone();
         *self
             .stats
             .sent
             .entry(payload.kind().to_owned())
             .or_default() += 1;
-        let copies = if self.net.chance(net.duplicate) { 2 } else { 1 };
+        let copies = if self.net.chance(self.network.duplicate) {
+            2
+        } else {
+            1
+        };
         for _ in 0..copies {
-            let latency = self.net.between(net.latency_min_us, net.latency_max_us);
-            let lost = self.net.chance(net.loss);
-            let id = MsgId(self.next_msg);
-            self.next_msg += 1;
-            let deliver_at = self.now.plus_us(latency);
-            self.in_flight.insert(
+            let latency = self.latency();
+            let lost = self.net.chance(self.network.loss);
+            self.put_on_wire(from, to, payload.clone(), latency, lost);
+        }
+    }
+
+    fn put_on_wire(
+        &mut self,
+        from: Endpoint,
+        to: Endpoint,
+        payload: Payload,
+        latency: u64,
+        lost: bool,
+    ) {
+        let id = MsgId(self.next_msg);
+        self.next_msg += 1;
+        let deliver_at = self.now.plus_us(latency);
+        let held = self.held.contains(&(from, to));
+        let lost = lost || self.blocked.contains(&(from, to));
+        self.in_flight.insert(
+            id,
+            Envelope {
                 id,
-                Envelope {
-                    id,
-                    from,
-                    to,
-                    payload: payload.clone(),
-                    sent_at: self.now,
-                    deliver_at,
-                    lost,
-                },
-            );
+                from,
+                to,
+                payload,
+                sent_at: self.now,
+                deliver_at,
+                lost,
+                held,
+            },
+        );
+        self.record(TraceKind::Sent { msg: id, from, to });
+        if !held {
             self.schedule(deliver_at, Queued::Deliver(id));
         }
     }
 
     fn deliver(&mut self, id: MsgId) {
-        let Some(env) = self.in_flight.remove(&id) else {
+        let Some(env) = self.in_flight.get(&id) else {
             return;
         };
-        let reachable = match env.to {
+        if env.held || env.deliver_at != self.now {
+            return; // Held, or rescheduled: another queue entry delivers it.
+        }
+        let env = self.in_flight.remove(&id).expect("checked above");
+        let (from, to) = (env.from, env.to);
+        let reachable = match to {
             Endpoint::Node(n) => self.nodes[n.index()].node.is_some(),
             Endpoint::Client(_) => true,
         };
-        if env.lost || !reachable {
+        if env.lost || !reachable || self.blocked.contains(&(from, to)) {
             self.stats.dropped += 1;
-            self.record(TraceKind::Dropped { msg: id });
+            self.record(TraceKind::Dropped { msg: id, from, to });
             return;
         }
         self.stats.delivered += 1;
-        self.record(TraceKind::Delivered { msg: id });
-        match (env.to, env.payload) {
-            (Endpoint::Node(n), Payload::Request(req)) => {
-                let Endpoint::Client(c) = env.from else {
-                    unreachable!("requests come from clients")
-                };
-                if let Some(node) = &mut self.nodes[n.index()].node {
-                    node.on_client(c, req);
-                }
-                self.drain(n);
+        self.record(TraceKind::Delivered { msg: id, from, to });
+        match to {
+            Endpoint::Node(n) if self.nodes[n.index()].paused => {
+                self.nodes[n.index()].inbox.push_back(env)
             }
-            (Endpoint::Node(n), Payload::Peer(msg)) => {
-                let Endpoint::Node(from) = env.from else {
-                    unreachable!("peer messages come from nodes")
-                };
-                if let Some(node) = &mut self.nodes[n.index()].node {
-                    node.on_message(from, msg);
-                }
-                self.drain(n);
-            }
-            (Endpoint::Client(c), Payload::Reply(reply)) => self.client_reply(c, reply),
-            (to, payload) => unreachable!("{} cannot be delivered to {to}", payload.kind()),
+            Endpoint::Node(_) => self.hand_to_node(env),
+            Endpoint::Client(c) => match env.payload {
+                Payload::Reply(reply) => self.client_reply(c, from, reply),
+                other => unreachable!("{} cannot be delivered to a client", other.kind()),
+            },
         }
+    }
+
+    fn hand_to_node(&mut self, env: Envelope) {
+        let Endpoint::Node(n) = env.to else {
+            unreachable!("only node messages are handed to nodes")
+        };
+        let Some(node) = &mut self.nodes[n.index()].node else {
+            return;
+        };
+        match (env.from, env.payload) {
+            (Endpoint::Client(c), Payload::Request(req)) => node.on_client(c, req),
+            (Endpoint::Node(from), Payload::Peer(msg)) => node.on_message(from, msg),
+            (from, payload) => unreachable!("{} from {from} to a node", payload.kind()),
+        }
+        self.drain(n);
     }
 
     fn tick(&mut self) {
         self.record(TraceKind::Tick);
         for i in 0..self.nodes.len() {
             let slot = &mut self.nodes[i];
+            if slot.paused {
+                continue;
+            }
             if let Some(node) = &mut slot.node {
                 let entropy = slot.jitter.next_u64();
                 node.on_tick(entropy);
@@ -589,21 +885,35 @@ impl Simulation {
         self.schedule(next, Queued::Tick);
     }
 
-    /// Carries out everything a node asked for, in order.
+    /// Carries out everything a node asked for, in order, then runs the per-node oracles.
     fn drain(&mut self, n: NodeId) {
         while let Some(output) = self.nodes[n.index()].node.as_mut().and_then(Node::poll) {
             match output {
                 Output::Send { to, msg } => {
                     self.send(Endpoint::Node(n), Endpoint::Node(to), Payload::Peer(msg))
                 }
-                Output::Reply { to, reply } => self.send(
-                    Endpoint::Node(n),
-                    Endpoint::Client(to),
-                    Payload::Reply(reply),
-                ),
+                Output::Reply { to, reply } => {
+                    self.oracles.on_reply(n, &reply.status, reply.id);
+                    self.send(
+                        Endpoint::Node(n),
+                        Endpoint::Client(to),
+                        Payload::Reply(reply),
+                    )
+                }
                 Output::Persist(write) => self.nodes[n.index()].durable.apply(&write),
-                Output::Event(event) => self.record(TraceKind::Node { node: n, event }),
+                Output::Event(event) => {
+                    match &event {
+                        Event::Campaigning { .. } => self.stats.phase1_runs += 1,
+                        Event::BecameLeader { .. } => self.stats.leader_changes += 1,
+                        _ => {}
+                    }
+                    self.oracles.on_event(n, &event);
+                    self.record(TraceKind::Node { node: n, event });
+                }
             }
+        }
+        if let Some(node) = &self.nodes[n.index()].node {
+            self.oracles.after_node(n, node);
         }
     }
 
@@ -614,7 +924,13 @@ impl Simulation {
             seq: slot.next_seq,
         };
         slot.next_seq += 1;
+        self.oracles.issued(id, &op);
         let command = Command { id, op: op.clone() };
+        let c = &self.scenario.cluster;
+        let quorum = (op.is_read()
+            && c.read_mode == ReadMode::Quorum
+            && matches!(c.protocol, Protocol::BasicPaxos | Protocol::MultiPaxos))
+        .then(|| Collector::new(op.key(), c.nodes, &c.bugs));
         self.history.push(HistoryEntry {
             client,
             id,
@@ -629,27 +945,36 @@ impl Simulation {
             history,
             target: node,
             attempt: 1,
-            token: 0,
+            quorum,
         });
         self.record(TraceKind::Invoked { client, id });
         self.send_pending(client);
     }
 
-    /// Sends the client's outstanding command to its current target and arms its timeout.
+    /// Sends the client's outstanding command (to every node for a quorum read) and arms its
+    /// timeout.
     fn send_pending(&mut self, client: ClientId) {
         let timeout = self.scenario.clients.timeout_us;
-        let token = self.arm_timer(client, timeout);
-        let slot = &mut self.clients[client.index()];
-        let pending = slot
+        self.arm_timer(client, timeout);
+        let pending = self.clients[client.index()]
             .pending
-            .as_mut()
+            .as_ref()
             .expect("only called with a pending command");
-        pending.token = token;
         let request = ClientRequest {
             command: pending.command.clone(),
         };
-        let to = Endpoint::Node(pending.target);
-        self.send(Endpoint::Client(client), to, Payload::Request(request));
+        let targets: Vec<NodeId> = if pending.quorum.is_some() {
+            (0..self.node_count()).map(NodeId).collect()
+        } else {
+            vec![pending.target]
+        };
+        for to in targets {
+            self.send(
+                Endpoint::Client(client),
+                Endpoint::Node(to),
+                Payload::Request(request.clone()),
+            );
+        }
     }
 
     fn arm_timer(&mut self, client: ClientId, after_us: u64) -> u64 {
@@ -661,7 +986,8 @@ impl Simulation {
         token
     }
 
-    fn client_reply(&mut self, client: ClientId, reply: ClientReply) {
+    fn client_reply(&mut self, client: ClientId, from: Endpoint, reply: ClientReply) {
+        let nodes = self.node_count();
         let slot = &mut self.clients[client.index()];
         let Some(pending) = &mut slot.pending else {
             return; // A late or duplicate reply for something already settled.
@@ -673,39 +999,55 @@ impl Simulation {
             ReplyStatus::Ok { result } => self.settle(client, Outcome::Ok { result }),
             ReplyStatus::Failed { reason } => self.settle(client, Outcome::Failed { reason }),
             ReplyStatus::Redirect { leader } => {
-                let nodes = self.nodes.len() as u8;
-                pending.target = leader.unwrap_or(NodeId((pending.target.0 + 1) % nodes));
-                self.send_pending(client);
+                if pending.quorum.is_none() {
+                    pending.target = leader.unwrap_or(NodeId((pending.target.0 + 1) % nodes));
+                    self.send_pending(client);
+                }
             }
-            // Quorum-read reports are collected by quorum-read clients, which come with
-            // the replicated scenarios; a client reading through one node ignores them.
-            ReplyStatus::QuorumRead { .. } => {}
+            ReplyStatus::QuorumRead { report } => {
+                let (Some(collector), Endpoint::Node(node)) = (&mut pending.quorum, from) else {
+                    return;
+                };
+                match collector.offer(node, report) {
+                    Verdict::Waiting { .. } => {}
+                    Verdict::Value { value, .. } => {
+                        match Collector::result(&pending.command.op, value) {
+                            Some(result) => self.settle(client, Outcome::Ok { result }),
+                            None => unreachable!("quorum reads are only made for reads"),
+                        }
+                    }
+                    Verdict::AskAgain { .. } => {
+                        collector.start_round();
+                        self.send_pending(client);
+                    }
+                }
+            }
         }
     }
 
     fn client_timer(&mut self, client: ClientId, token: u64) {
-        let slot = &self.clients[client.index()];
+        let nodes = self.node_count();
+        let max_attempts = self.scenario.clients.max_attempts;
+        let slot = &mut self.clients[client.index()];
         if slot.token != token {
             return; // Superseded by a later timer.
         }
-        let Some(pending) = &slot.pending else {
-            if slot.auto {
+        let Some(pending) = &mut slot.pending else {
+            if self.workload_on {
                 self.next_auto_op(client);
             }
             return;
         };
-        if pending.attempt >= self.scenario.clients.max_attempts {
+        if pending.attempt >= max_attempts {
             self.settle(client, Outcome::Unknown);
             return;
         }
-        let nodes = self.nodes.len() as u8;
-        let pending = self.clients[client.index()]
-            .pending
-            .as_mut()
-            .expect("checked above");
         pending.attempt += 1;
         // Try another node: the one we asked may be down or cut off.
         pending.target = NodeId((pending.target.0 + 1) % nodes);
+        if let Some(q) = &mut pending.quorum {
+            q.start_round();
+        }
         let (id, attempt) = (pending.command.id, pending.attempt);
         self.record(TraceKind::Retried {
             client,
@@ -728,10 +1070,10 @@ impl Simulation {
             other => {
                 let latency = self.now.as_us() - entry.call.as_us();
                 entry.ret = Some(self.now);
+                self.stats.latency_sum_us += latency;
+                self.stats.latency_max_us = self.stats.latency_max_us.max(latency);
                 if matches!(other, Outcome::Ok { .. }) {
                     self.stats.completed_ok += 1;
-                    self.stats.latency_sum_us += latency;
-                    self.stats.latency_max_us = self.stats.latency_max_us.max(latency);
                 } else {
                     self.stats.failed += 1;
                 }
@@ -739,7 +1081,7 @@ impl Simulation {
             }
         }
         self.history[pending.history].outcome = outcome;
-        if self.clients[client.index()].auto {
+        if self.workload_on {
             let think = self.think_time();
             self.arm_timer(client, think);
         } else {
@@ -759,11 +1101,18 @@ impl Simulation {
         let Some(w) = self.scenario.clients.workload.clone() else {
             return;
         };
-        let key = format!("k{}", self.workload.below(u64::from(w.keys)) + 1);
+        if w.until_us.is_some_and(|until| self.now.as_us() >= until) {
+            return;
+        }
+        let key = if self.workload.chance(w.hot_key) {
+            "k1".to_owned()
+        } else {
+            format!("k{}", self.workload.below(u64::from(w.keys)) + 1)
+        };
         let m = w.mix;
-        let total =
-            u64::from(m.get) + u64::from(m.set) + u64::from(m.contains) + u64::from(m.remove);
-        let mut pick = self.workload.below(total);
+        let mut pick = self.workload.below(
+            u64::from(m.get) + u64::from(m.set) + u64::from(m.contains) + u64::from(m.remove),
+        );
         let op = if pick < u64::from(m.get) {
             KvOp::Get { key }
         } else {
@@ -777,23 +1126,38 @@ impl Simulation {
                 KvOp::Remove { key }
             }
         };
-        let node = NodeId(self.workload.below(self.nodes.len() as u64) as u8);
+        let node = NodeId(self.workload.below(u64::from(self.node_count())) as u8);
         self.invoke(client, node, op);
     }
 }
 
 /// Folds a trace record into the rolling hash: a fixed encoding, the same on every platform.
 fn hash_kind(h: &mut Fnv64, kind: &TraceKind) {
-    let id = |h: &mut Fnv64, id: &CommandId| {
+    fn id(h: &mut Fnv64, id: &CommandId) {
         h.write_u64(u64::from(id.client.0));
         h.write_u64(id.seq);
-    };
+    }
+    fn ep(h: &mut Fnv64, e: &Endpoint) {
+        match e {
+            Endpoint::Node(n) => h.write(&[0, n.0]),
+            Endpoint::Client(c) => {
+                h.write(&[1]);
+                h.write_u64(u64::from(c.0));
+            }
+        }
+    }
     match kind {
-        TraceKind::Delivered { msg } => {
+        TraceKind::Sent { msg, from, to } => {
+            h.write(&[11]);
+            h.write_u64(msg.0);
+            ep(h, from);
+            ep(h, to);
+        }
+        TraceKind::Delivered { msg, .. } => {
             h.write(&[1]);
             h.write_u64(msg.0);
         }
-        TraceKind::Dropped { msg } => {
+        TraceKind::Dropped { msg, .. } => {
             h.write(&[2]);
             h.write_u64(msg.0);
         }
@@ -819,7 +1183,36 @@ fn hash_kind(h: &mut Fnv64, kind: &TraceKind) {
         TraceKind::Restarted { node } => h.write(&[10, node.0]),
         TraceKind::Node { node, event } => {
             h.write(&[8, node.0]);
-            h.write_str(&event.to_string());
+            use std::fmt::Write;
+            let _ = write!(HashWriter(h), "{event}");
+        }
+        TraceKind::Intervened { action } => {
+            h.write(&[12]);
+            let json = serde_json::to_string(action).expect("interventions serialize");
+            h.write_str(&json);
         }
     }
+}
+
+/// Feeds formatted text straight into the hash, without building a string.
+struct HashWriter<'a>(&'a mut Fnv64);
+
+impl fmt::Write for HashWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.write(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Whether a history entry's outcome is definite (the operation took effect, or surely not).
+pub fn is_definite(outcome: &Outcome) -> bool {
+    matches!(outcome, Outcome::Ok { .. } | Outcome::Failed { .. })
+}
+
+/// The report of one oracle violation found outside the simulation loop.
+pub fn report(sim: &mut Simulation, oracle: Oracle, detail: String) {
+    let (events, now) = (sim.stats.events, sim.now);
+    let o = sim.oracles_mut();
+    o.at(events, now);
+    o.report(oracle, detail);
 }
