@@ -94,11 +94,25 @@ const FIRST_SLICE: u64 = 4096;
 /// what Porcupine does too when it stops its other partitions at the first failure), except
 /// that the round in which the failure was found is completed, so that the partitions cheap
 /// enough to be decided in that round still get their witness.
-pub fn check<M: Model>(model: &M, history: &History<M::Input, M::Output>, options: &CheckOptions) -> CheckResult {
+pub fn check<M: Model>(
+    model: &M,
+    history: &History<M::Input, M::Output>,
+    options: &CheckOptions,
+) -> CheckResult {
     let parts = model.partition(&history.operations);
-    let op_lists: Vec<Vec<&Operation<M::Input, M::Output>>> =
-        parts.iter().map(|p| p.operations.iter().map(|&id| &history.operations[id as usize]).collect()).collect();
-    let mut searchers: Vec<Searcher<'_, M>> = op_lists.iter().map(|ops| Searcher::new(model, ops, options)).collect();
+    let op_lists: Vec<Vec<&Operation<M::Input, M::Output>>> = parts
+        .iter()
+        .map(|p| {
+            p.operations
+                .iter()
+                .map(|&id| &history.operations[id as usize])
+                .collect()
+        })
+        .collect();
+    let mut searchers: Vec<Searcher<'_, M>> = op_lists
+        .iter()
+        .map(|ops| Searcher::new(model, ops, options))
+        .collect();
     let mut outcomes: Vec<Option<Search<M::State>>> = parts.iter().map(|_| None).collect();
     let mut budget = options.budget;
     let mut slice = FIRST_SLICE;
@@ -121,13 +135,30 @@ pub fn check<M: Model>(model: &M, history: &History<M::Input, M::Output>, option
     }
     let mut partitions = Vec::with_capacity(parts.len());
     for ((part, outcome), searcher) in parts.into_iter().zip(outcomes).zip(&searchers) {
-        let global = |local: &[u32]| local.iter().map(|&i| part.operations[i as usize]).collect::<Vec<u32>>();
+        let global = |local: &[u32]| {
+            local
+                .iter()
+                .map(|&i| part.operations[i as usize])
+                .collect::<Vec<u32>>()
+        };
         let (verdict, linearization, failure) = match outcome {
             Some(Search::Linearizable(order)) => (Verdict::Linearizable, global(&order), None),
             None => (Verdict::Unknown, Vec::new(), None),
-            Some(Search::Illegal { prefix, state, blocked }) => {
+            Some(Search::Illegal {
+                prefix,
+                state,
+                blocked,
+            }) => {
                 let blocked = part.operations[blocked as usize];
-                let failure = explain(model, history, &part.label, &part.operations, global(&prefix), &state, blocked);
+                let failure = explain(
+                    model,
+                    history,
+                    &part.label,
+                    &part.operations,
+                    global(&prefix),
+                    &state,
+                    blocked,
+                );
                 (Verdict::NotLinearizable, Vec::new(), Some(failure))
             }
         };
@@ -141,7 +172,11 @@ pub fn check<M: Model>(model: &M, history: &History<M::Input, M::Output>, option
         });
     }
     let verdict = overall(partitions.iter().map(|p| p.verdict));
-    CheckResult { verdict, steps: options.budget - budget, partitions }
+    CheckResult {
+        verdict,
+        steps: options.budget - budget,
+        partitions,
+    }
 }
 
 /// Combines partition verdicts: any failure is definite; otherwise any unknown makes it unknown.
@@ -159,7 +194,13 @@ pub fn describe_with_times<M: Model>(model: &M, op: &Operation<M::Input, M::Outp
         Some(r) => r.to_string(),
         None => String::from("?"),
     };
-    format!("{} (client {}, [{}, {}])", model.describe_operation(&op.input, op.known_output()), op.client, op.call, ret)
+    format!(
+        "{} (client {}, [{}, {}])",
+        model.describe_operation(&op.input, op.known_output()),
+        op.client,
+        op.call,
+        ret
+    )
 }
 
 fn explain<M: Model>(
@@ -173,15 +214,25 @@ fn explain<M: Model>(
 ) -> Failure {
     let op_of = |id: u32| &history.operations[id as usize];
     let blocked_op = op_of(blocked);
-    let mut completed_before: Vec<u32> = part_ops.iter().copied().filter(|&id| op_of(id).precedes(blocked_op)).collect();
+    let mut completed_before: Vec<u32> = part_ops
+        .iter()
+        .copied()
+        .filter(|&id| op_of(id).precedes(blocked_op))
+        .collect();
     completed_before.sort_by_key(|&id| std::cmp::Reverse((op_of(id).effective_return(), id)));
-    let blocked_description = model.describe_operation(&blocked_op.input, blocked_op.known_output());
+    let blocked_description =
+        model.describe_operation(&blocked_op.input, blocked_op.known_output());
     let needed = model.describe_need(label, &blocked_op.input, blocked_op.known_output());
     let state_after_prefix = model.describe_state(label, state);
 
-    let mut text = format!("{} cannot be linearized.", describe_with_times(model, blocked_op));
+    let mut text = format!(
+        "{} cannot be linearized.",
+        describe_with_times(model, blocked_op)
+    );
     if longest_prefix.is_empty() {
-        text.push_str(&format!(" It cannot even go first: initially {state_after_prefix}"));
+        text.push_str(&format!(
+            " It cannot even go first: initially {state_after_prefix}"
+        ));
     } else {
         let last = describe_with_times(model, op_of(*longest_prefix.last().expect("non-empty")));
         text.push_str(&format!(
@@ -190,7 +241,10 @@ fn explain<M: Model>(
             part_ops.len()
         ));
         if let Some(writer) = last_change(model, history, &longest_prefix) {
-            text.push_str(&format!(" (last changed by {})", describe_with_times(model, op_of(writer))));
+            text.push_str(&format!(
+                " (last changed by {})",
+                describe_with_times(model, op_of(writer))
+            ));
         }
     }
     match &needed {
@@ -200,9 +254,16 @@ fn explain<M: Model>(
     if completed_before.is_empty() {
         text.push_str(" No operation had completed before it was called.");
     } else {
-        let shown: Vec<String> = completed_before.iter().take(3).map(|&id| describe_with_times(model, op_of(id))).collect();
+        let shown: Vec<String> = completed_before
+            .iter()
+            .take(3)
+            .map(|&id| describe_with_times(model, op_of(id)))
+            .collect();
         let more = completed_before.len().saturating_sub(3);
-        text.push_str(&format!(" It was called after {} had completed", shown.join(", ")));
+        text.push_str(&format!(
+            " It was called after {} had completed",
+            shown.join(", ")
+        ));
         if more > 0 {
             text.push_str(&format!(" (and {more} earlier operations)"));
         }
@@ -222,7 +283,11 @@ fn explain<M: Model>(
 }
 
 /// Replays a (legal) prefix and returns the last operation in it that changed the state.
-fn last_change<M: Model>(model: &M, history: &History<M::Input, M::Output>, prefix: &[u32]) -> Option<u32> {
+fn last_change<M: Model>(
+    model: &M,
+    history: &History<M::Input, M::Output>,
+    prefix: &[u32],
+) -> Option<u32> {
     let mut state = model.init();
     let mut last = None;
     for &id in prefix {

@@ -33,12 +33,24 @@ pub struct Operation<I, O> {
 impl<I, O> Operation<I, O> {
     /// A completed operation with a known output.
     pub fn completed(client: u64, call: Time, ret: Time, input: I, output: O) -> Self {
-        Operation { client, call, ret: Some(ret), input, output: Some(output) }
+        Operation {
+            client,
+            call,
+            ret: Some(ret),
+            input,
+            output: Some(output),
+        }
     }
 
     /// An operation whose outcome is unknown: it may take effect after `call`, or never.
     pub fn unknown(client: u64, call: Time, input: I) -> Self {
-        Operation { client, call, ret: None, input, output: None }
+        Operation {
+            client,
+            call,
+            ret: None,
+            input,
+            output: None,
+        }
     }
 
     /// Whether the outcome is unknown (no return or no output).
@@ -79,7 +91,9 @@ pub struct History<I, O> {
 
 impl<I, O> Default for History<I, O> {
     fn default() -> Self {
-        History { operations: Vec::new() }
+        History {
+            operations: Vec::new(),
+        }
     }
 }
 
@@ -91,17 +105,26 @@ impl<I, O> History<I, O> {
 
     /// Builds a history from `(client, call, return, input, output)` tuples, the shape a
     /// simulator records; `None` in either of the last-but-two or last place means unknown.
-    pub fn from_tuples(ops: impl IntoIterator<Item = (u64, Time, Option<Time>, I, Option<O>)>) -> Self {
+    pub fn from_tuples(
+        ops: impl IntoIterator<Item = (u64, Time, Option<Time>, I, Option<O>)>,
+    ) -> Self {
         let operations = ops
             .into_iter()
-            .map(|(client, call, ret, input, output)| Operation { client, call, ret, input, output })
+            .map(|(client, call, ret, input, output)| Operation {
+                client,
+                call,
+                ret,
+                input,
+                output,
+            })
             .collect();
         History { operations }
     }
 
     /// Appends an operation and returns its id.
     pub fn push(&mut self, op: Operation<I, O>) -> u32 {
-        let id = u32::try_from(self.operations.len()).expect("a history holds at most 2^32 operations");
+        let id =
+            u32::try_from(self.operations.len()).expect("a history holds at most 2^32 operations");
         self.operations.push(op);
         id
     }

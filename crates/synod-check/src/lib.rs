@@ -38,24 +38,37 @@
 //! ```
 //!
 //! Files: [`read_history`] reads any supported format into an [`AnyHistory`], which
-//! [`AnyHistory::check`] checks with its model. The formats are described in the [`formats`]
-//! documentation below and Synod's JSON format in [`json_format`].
+//! [`AnyHistory::check`] checks with its model. [`Parsed::lines`] keeps the line each operation
+//! came from, for messages.
 //!
 //! # Formats
 //!
-//! - `jepsen-log`: Jepsen etcd log lines (a register; `:fail :cas` returned false,
-//!   `:fail :read :timed-out` and `:info` are unknown).
-//! - `porcupine-kv`: Porcupine's kv histories (get/put/append per key).
-//! - `edn`: Jepsen `history.edn` as Knossos reads it (`:fail` did not happen, `:info` unknown).
-//! - `json`: Synod's JSON, `{"version": 1, "model": ..., "operations": [...]}`; see
-//!   [`json_format`].
+//! - `jepsen-log`: the Jepsen etcd logs of Porcupine's `test_data/jepsen`, one event per line,
+//!   `INFO  jepsen.util - PROCESS TYPE F VALUE` with tabs or spaces; a register. `:ok :read nil`
+//!   read "no value"; `:fail :cas` is a completed cas that returned false; `:fail :read
+//!   :timed-out` and `:info` are unknown outcomes, as is an invocation still open at the end.
+//! - `porcupine-kv`: Porcupine's kv histories, one EDN map per line with `:key`; the `kv-append`
+//!   model (a missing key reads `""`, append concatenates).
+//! - `edn`: a Jepsen `history.edn` as Knossos reads it: a vector or list of maps (or maps one after
+//!   another), `;` comments, optional commas; `:type :invoke/:ok/:fail/:info` where `:fail` means
+//!   the operation did not happen and `:info` that its outcome is unknown; `:process :nemesis`
+//!   entries are skipped; cas values are `[old new]`; as in Knossos, `:ok :read nil` accepts any
+//!   value. The register starts at `--init` ([`ReadOptions::init`]), `nil` by default.
+//! - `json`: Synod's JSON, `{"version": 1, "model": ..., "operations": [...]}`, fully described
+//!   in [`json_format`]; this is what the simulator and the playground export.
+//!
+//! In the log and EDN formats only the order of events matters: an operation's times are the
+//! lines of its invocation and completion. [`Format::Auto`] picks the format by content and,
+//! for EDN, the model by the `:f` values. Errors ([`ParseError`]) name the file and the line.
 //!
 //! Writers: [`json_format::write`], [`to_edn`], [`to_porcupine_kv`], [`to_jepsen_log`].
 //!
 //! # Determinism
 //!
 //! Nothing here reads a clock or OS entropy, and no `HashMap`/`HashSet` is used: tables are
-//! `BTreeMap`s or open-addressing tables with a fixed hash (FNV-1a and SplitMix64).
+//! `BTreeMap`s or open-addressing tables with a fixed hash (a word-at-a-time multiply-rotate
+//! hash finished with SplitMix64). No `usize` is hashed or serialized; operation ids are `u32`
+//! and times `u64`.
 
 mod check;
 mod formats;
@@ -68,7 +81,9 @@ pub mod search;
 pub use check::{check, describe_with_times, CheckResult, Failure, PartitionResult, Verdict};
 pub use formats::json as json_format;
 pub use formats::write::{to_edn, to_jepsen_log, to_porcupine_kv};
-pub use formats::{detect_format, read_history, AnyHistory, Format, ModelKind, ParseError, Parsed, ReadOptions};
+pub use formats::{
+    detect_format, read_history, AnyHistory, Format, ModelKind, ParseError, Parsed, ReadOptions,
+};
 pub use history::{History, Operation, Time};
 pub use model::{Model, Partition, Step};
 pub use models::kv::{KvInput, KvModel, KvOutput};

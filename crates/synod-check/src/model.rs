@@ -50,12 +50,29 @@ pub trait Model {
 
     /// Applies `input` with the observed `output` to `state`. `output` is `None` when the outcome
     /// is unknown; then any output must be accepted.
-    fn step(&self, state: &Self::State, input: &Self::Input, output: Option<&Self::Output>) -> Step<Self::State>;
+    fn step(
+        &self,
+        state: &Self::State,
+        input: &Self::Input,
+        output: Option<&Self::Output>,
+    ) -> Step<Self::State>;
 
     /// Splits a history into independent parts. The default is one part holding everything.
     fn partition(&self, operations: &[Operation<Self::Input, Self::Output>]) -> Vec<Partition> {
         let count = u32::try_from(operations.len()).expect("at most 2^32 operations");
-        vec![Partition { label: String::from("all"), operations: (0..count).collect() }]
+        vec![Partition {
+            label: String::from("all"),
+            operations: (0..count).collect(),
+        }]
+    }
+
+    /// Whether the operation, with this output, leaves every state it is legal in unchanged (a
+    /// read, a failed cas). The search places such an operation as soon as it is legal, without
+    /// trying alternatives: moving a read-only operation earlier, to a point where it is legal and
+    /// nothing unplaced must precede it, never breaks a linearization. Answering `false` is always
+    /// safe; answering `true` for an operation that can change the state is a bug.
+    fn is_read_only(&self, _input: &Self::Input, _output: Option<&Self::Output>) -> bool {
+        false
     }
 
     /// Checks that an output is of the kind the input produces (used by the readers).
@@ -70,13 +87,21 @@ pub trait Model {
     fn describe_state(&self, label: &str, state: &Self::State) -> String;
 
     /// What the state would have had to be for this operation to be legal, if the model can say.
-    fn describe_need(&self, _label: &str, _input: &Self::Input, _output: Option<&Self::Output>) -> Option<String> {
+    fn describe_need(
+        &self,
+        _label: &str,
+        _input: &Self::Input,
+        _output: Option<&Self::Output>,
+    ) -> Option<String> {
         None
     }
 }
 
 /// Groups operations by a key, in key order; used by the key-value models.
-pub(crate) fn partition_by_key<I, O>(operations: &[Operation<I, O>], key: impl Fn(&I) -> &str) -> Vec<Partition> {
+pub(crate) fn partition_by_key<I, O>(
+    operations: &[Operation<I, O>],
+    key: impl Fn(&I) -> &str,
+) -> Vec<Partition> {
     let mut groups: std::collections::BTreeMap<&str, Vec<u32>> = std::collections::BTreeMap::new();
     for (id, op) in operations.iter().enumerate() {
         let id = u32::try_from(id).expect("at most 2^32 operations");
@@ -84,6 +109,9 @@ pub(crate) fn partition_by_key<I, O>(operations: &[Operation<I, O>], key: impl F
     }
     groups
         .into_iter()
-        .map(|(label, operations)| Partition { label: label.to_owned(), operations })
+        .map(|(label, operations)| Partition {
+            label: label.to_owned(),
+            operations,
+        })
         .collect()
 }

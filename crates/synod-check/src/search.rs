@@ -2,11 +2,9 @@
 //!
 //! # The idea
 //!
-//! Every operation of a partition becomes two *entries*, its call and its return, kept in one
-//! doubly linked list sorted by time. Intervals are closed, so at equal times calls come before
-//! returns: an operation returning at `t` overlaps one called at `t`. An operation with an
-//! unknown outcome gets a call entry but no return entry, which is the same as returning at
-//! +infinity: nothing has to wait for it, and it may also never be placed at all.
+//! Every completed operation of a partition becomes two *entries*, its call and its return,
+//! kept in a doubly linked list sorted by time. Intervals are closed, so at equal times calls
+//! come before returns: an operation returning at `t` overlaps one called at `t`.
 //!
 //! The search builds a linearization from the front. The operations that may go next are exactly
 //! those whose call entry comes before the first return entry still in the list: each of them
@@ -21,6 +19,24 @@
 //! has been placed and the stack is a linearization. When the stack is empty at a backtrack,
 //! no linearization exists.
 //!
+//! # Unknown outcomes
+//!
+//! An operation with an unknown outcome has a call entry but no return entry: its return is at
+//! +infinity, so nothing has to wait for it, and the search may also never place it (it did not
+//! take effect). Such calls live in a second list, and the scan tries them only after the
+//! ordinary candidates, and only those called before the first return entry. Placing a pending
+//! write only when nothing else works finds linearizations of real histories, where most pending
+//! operations either never took effect or took effect late, with much less backtracking; the set
+//! of orders explored is the same, only the order of trying changes.
+//!
+//! # Read-only operations
+//!
+//! A read that is legal now can be placed now without loss: in any linearization from here, the
+//! read can be moved to the front, since it changes no state and nothing unplaced must precede it.
+//! So a legal read-only candidate (see [`Model::is_read_only`]) is placed without alternatives:
+//! when the search backtracks over it, it backtracks further, and if the configuration after it
+//! was already explored, the current one fails too.
+//!
 //! # Memoization
 //!
 //! Two different orders that place the same *set* of operations and reach the same state have
@@ -34,12 +50,12 @@
 //! # Budget and witness
 //!
 //! One loop iteration (trying a call, or backtracking at a return) costs one step. The search
-//! stops when the budget runs out (and can be resumed with more): the same history and budget always
-//! stop at the same place, natively and in wasm. While it backtracks, the search remembers the
-//! deepest stack it has seen and the operation whose return stopped it; if no linearization
-//! exists, that is the longest partial linearization and the operation that could not be placed
-//! after it (at the deepest point, that operation must have been illegal in that state: had it
-//! been lifted, or found in the cache, the search would have gone deeper).
+//! stops when the budget runs out, and can be resumed with more: the same history and budget
+//! always stop at the same place, natively and in wasm. While it backtracks, the search remembers
+//! the deepest stack it has seen at a return entry and the operation of that return; if no
+//! linearization exists, that is the longest partial linearization and the operation that could
+//! not be placed after it. At the deepest configuration that operation must be illegal: had it
+//! been lifted, or found in the cache, the search would have been deeper.
 
 use crate::hash::{mix64, stable_hash};
 use crate::history::Operation;
@@ -47,6 +63,10 @@ use crate::model::{Model, Step};
 
 /// The end of a list, or "no entry".
 const NIL: u32 = u32::MAX;
+/// The head sentinel of the list of completed operations' entries.
+const MAIN_HEAD: u32 = 0;
+/// The head sentinel of the list of unknown operations' calls.
+const PENDING_HEAD: u32 = 1;
 
 /// Options of a check.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,14 +90,21 @@ pub const DEFAULT_BUDGET: u64 = 50_000_000;
 
 impl Default for CheckOptions {
     fn default() -> Self {
-        CheckOptions { budget: DEFAULT_BUDGET, half_open_intervals: false, ignore_real_time: false }
+        CheckOptions {
+            budget: DEFAULT_BUDGET,
+            half_open_intervals: false,
+            ignore_real_time: false,
+        }
     }
 }
 
 impl CheckOptions {
     /// Default options with the given budget.
     pub fn with_budget(budget: u64) -> Self {
-        CheckOptions { budget, ..CheckOptions::default() }
+        CheckOptions {
+            budget,
+            ..CheckOptions::default()
+        }
     }
 }
 
@@ -88,9 +115,15 @@ pub(crate) enum Search<S> {
     Linearizable(Vec<u32>),
     /// No linearization: the longest partial one, the state after it, and the operation that
     /// could not be placed next.
-    Illegal { prefix: Vec<u32>, state: S, blocked: u32 },
+    Illegal {
+        prefix: Vec<u32>,
+        state: S,
+        blocked: u32,
+    },
 }
 
+/// A node of the entry lists. Entries are numbered in time order, so comparing numbers compares
+/// times (with the closed-interval tie rule), also across the two lists.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     /// The operation (index into the partition's `ops`).
@@ -100,6 +133,47 @@ struct Entry {
     is_call: bool,
     prev: u32,
     next: u32,
+}
+
+/// Where the scan is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cursor {
+    /// At this entry of the main list.
+    Main(u32),
+    /// At this entry of the pending list, trying unknown operations called before the return
+    /// entry `limit` (the first one in the main list).
+    Pending { at: u32, limit: u32 },
+}
+
+/// One lifted operation on the search stack.
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    /// Where it was lifted from (its call entry, and the pass).
+    from: Cursor,
+    /// The state id before it.
+    before: u32,
+    /// Lifted as a legal read-only operation: no alternative needs to be tried in its place.
+    forced: bool,
+}
+
+impl Frame {
+    fn call(&self) -> u32 {
+        match self.from {
+            Cursor::Main(at) | Cursor::Pending { at, .. } => at,
+        }
+    }
+}
+
+/// What trying a candidate gave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lift {
+    /// It was placed.
+    Lifted,
+    /// It cannot go next; try the following candidate.
+    Skip,
+    /// A read-only candidate is legal but leads to an explored configuration: nothing can
+    /// succeed from here.
+    DeadEnd,
 }
 
 /// The search of one partition, resumable: [`Searcher::run`] can be called repeatedly with
@@ -113,30 +187,45 @@ pub(crate) struct Searcher<'a, M: Model> {
     states: Interner<M::State>,
     state: u32,
     cache: Cache,
-    /// (call entry, state id before it) of every lifted operation.
-    stack: Vec<(u32, u32)>,
-    /// The deepest stack seen at a backtrack: (operations, state id, blocking operation).
+    /// Remembered transitions, see [`StepMemo`].
+    memo: StepMemo,
+    /// Whether each operation is read-only (see [`Model::is_read_only`]).
+    read_only: Vec<bool>,
+    /// The lifted operations, in order.
+    stack: Vec<Frame>,
+    /// The deepest stack seen at a return entry: (operations, state id, blocking operation).
     deepest: Option<(Vec<u32>, u32, u32)>,
-    cur: u32,
+    cursor: Cursor,
     /// Steps spent so far.
     pub(crate) steps: u64,
 }
 
 impl<M: Model> std::fmt::Debug for Searcher<'_, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Searcher").field("ops", &self.ops.len()).field("steps", &self.steps).finish()
+        f.debug_struct("Searcher")
+            .field("ops", &self.ops.len())
+            .field("steps", &self.steps)
+            .finish()
     }
 }
 
 impl<'a, M: Model> Searcher<'a, M> {
-    pub(crate) fn new(model: &'a M, ops: &'a [&'a Operation<M::Input, M::Output>], options: &CheckOptions) -> Self {
+    pub(crate) fn new(
+        model: &'a M,
+        ops: &'a [&'a Operation<M::Input, M::Output>],
+        options: &CheckOptions,
+    ) -> Self {
         let entries = build_entries(ops, options);
-        let remaining_returns = entries.iter().skip(1).filter(|e| !e.is_call).count();
+        let remaining_returns = entries.iter().skip(2).filter(|e| !e.is_call).count();
         let linearized = Bitset::new(ops.len());
         let mut states = Interner::new();
         let state = states.intern(model.init());
         let cache = Cache::new(linearized.words.len());
-        let cur = entries[0].next;
+        let read_only = ops
+            .iter()
+            .map(|op| model.is_read_only(&op.input, op.known_output()))
+            .collect();
+        let cursor = Cursor::Main(entries[MAIN_HEAD as usize].next);
         Searcher {
             model,
             ops,
@@ -146,9 +235,11 @@ impl<'a, M: Model> Searcher<'a, M> {
             states,
             state,
             cache,
+            memo: StepMemo::new(),
+            read_only,
             stack: Vec::with_capacity(ops.len()),
             deepest: None,
-            cur,
+            cursor,
             steps: 0,
         }
     }
@@ -158,7 +249,11 @@ impl<'a, M: Model> Searcher<'a, M> {
     pub(crate) fn run(&mut self, budget: &mut u64) -> Option<Search<M::State>> {
         loop {
             if self.remaining_returns == 0 {
-                let order = self.stack.iter().map(|&(e, _)| self.entries[e as usize].op).collect();
+                let order = self
+                    .stack
+                    .iter()
+                    .map(|f| self.entries[f.call() as usize].op)
+                    .collect();
                 return Some(Search::Linearizable(order));
             }
             if *budget == 0 {
@@ -166,67 +261,175 @@ impl<'a, M: Model> Searcher<'a, M> {
             }
             *budget -= 1;
             self.steps += 1;
-            assert!(self.cur != NIL, "a return entry is always ahead of the scan while returns remain");
-            let entry = self.entries[self.cur as usize];
-            if entry.is_call {
-                let lifted = self.try_lift(entry);
-                self.cur = if lifted { self.entries[0].next } else { entry.next };
-            } else if let Some(found) = self.backtrack(entry.op) {
+            if let Some(found) = self.step() {
                 return Some(found);
             }
         }
     }
 
-    /// Tries to place the operation of call entry `entry` (at `self.cur`) next.
-    fn try_lift(&mut self, entry: Entry) -> bool {
-        let op = self.ops[entry.op as usize];
-        let next = match self.model.step(self.states.get(self.state), &op.input, op.known_output()) {
-            Step::Illegal => return false,
-            Step::Unchanged => self.state,
-            Step::Changed(s) => self.states.intern(s),
+    /// One step of the scan: try the candidate under the cursor, or backtrack.
+    fn step(&mut self) -> Option<Search<M::State>> {
+        let (at, limit) = match self.cursor {
+            Cursor::Main(at) => {
+                assert!(
+                    at != NIL,
+                    "a return entry is always ahead of the scan while returns remain"
+                );
+                if !self.entries[at as usize].is_call {
+                    // The first return: now the unknown operations called before it, if any.
+                    let first = self.entries[PENDING_HEAD as usize].next;
+                    if first != NIL && first < at {
+                        self.cursor = Cursor::Pending {
+                            at: first,
+                            limit: at,
+                        };
+                        return None;
+                    }
+                    return self.backtrack(Some(self.entries[at as usize].op));
+                }
+                (at, NIL)
+            }
+            Cursor::Pending { at, limit } => {
+                if at == NIL || at > limit {
+                    return self.backtrack(Some(self.entries[limit as usize].op));
+                }
+                (at, limit)
+            }
         };
+        let next = self.entries[at as usize].next;
+        match self.try_lift(self.cursor) {
+            Lift::Lifted => self.cursor = Cursor::Main(self.entries[MAIN_HEAD as usize].next),
+            Lift::Skip if limit == NIL => self.cursor = Cursor::Main(next),
+            Lift::Skip => self.cursor = Cursor::Pending { at: next, limit },
+            Lift::DeadEnd => {}
+        }
+        None
+    }
+
+    /// Tries to place the operation of the call entry under `from` next. On a dead end it has
+    /// already backtracked.
+    fn try_lift(&mut self, from: Cursor) -> Lift {
+        let call = match from {
+            Cursor::Main(at) | Cursor::Pending { at, .. } => at,
+        };
+        let entry = self.entries[call as usize];
+        let op = self.ops[entry.op as usize];
+        let forced = self.read_only[entry.op as usize];
+        let next = match self.memo.get(self.state, entry.op) {
+            Some(remembered) => remembered,
+            None => {
+                let next =
+                    match self
+                        .model
+                        .step(self.states.get(self.state), &op.input, op.known_output())
+                    {
+                        Step::Illegal => NIL,
+                        Step::Unchanged => self.state,
+                        Step::Changed(s) => {
+                            assert!(
+                                !forced,
+                                "the model called {op:?} read-only, but it changed the state"
+                            );
+                            self.states.intern(s)
+                        }
+                    };
+                self.memo.put(self.state, entry.op, next);
+                next
+            }
+        };
+        if next == NIL {
+            return Lift::Skip;
+        }
         self.linearized.set(entry.op);
         if !self.cache.insert(&self.linearized, next) {
             self.linearized.clear(entry.op);
-            return false;
+            if !forced {
+                return Lift::Skip;
+            }
+            // The configuration after this read was explored and failed; placing the read first
+            // loses nothing, so this configuration fails too. (It is never the deepest one: its
+            // successor was reached.) The stack is not empty: the successor was reached through
+            // some other order, so an earlier choice exists.
+            let found = self.backtrack(None);
+            assert!(found.is_none(), "a dead end is never at the root");
+            return Lift::DeadEnd;
         }
-        self.stack.push((self.cur, self.state));
+        self.stack.push(Frame {
+            from,
+            before: self.state,
+            forced,
+        });
         self.state = next;
-        lift(&mut self.entries, self.cur);
+        lift(&mut self.entries, call);
         if entry.ret != NIL {
             self.remaining_returns -= 1;
         }
-        true
+        Lift::Lifted
     }
 
-    /// The scan reached the return of `blocked`: undo the last placement, or give up.
-    fn backtrack(&mut self, blocked: u32) -> Option<Search<M::State>> {
-        if self.deepest.as_ref().is_none_or(|(prefix, _, _)| self.stack.len() > prefix.len()) {
-            let prefix = self.stack.iter().map(|&(e, _)| self.entries[e as usize].op).collect();
-            self.deepest = Some((prefix, self.state, blocked));
+    /// No candidate can go next (the scan reached the return of `blocked`, or a read-only
+    /// candidate hit a dead end): undo the last free placement, or give up. Forced placements are
+    /// undone on the way, since they had no alternatives.
+    fn backtrack(&mut self, blocked: Option<u32>) -> Option<Search<M::State>> {
+        if let Some(blocked) = blocked {
+            if self
+                .deepest
+                .as_ref()
+                .is_none_or(|(prefix, _, _)| self.stack.len() > prefix.len())
+            {
+                let prefix = self
+                    .stack
+                    .iter()
+                    .map(|f| self.entries[f.call() as usize].op)
+                    .collect();
+                self.deepest = Some((prefix, self.state, blocked));
+            }
         }
-        let Some((call, before)) = self.stack.pop() else {
-            let (prefix, at, blocked) = self.deepest.take().expect("recorded just above");
-            return Some(Search::Illegal { prefix, state: self.states.get(at).clone(), blocked });
-        };
-        let call_entry = self.entries[call as usize];
-        self.linearized.clear(call_entry.op);
-        self.state = before;
-        unlift(&mut self.entries, call);
-        if call_entry.ret != NIL {
-            self.remaining_returns += 1;
+        loop {
+            let Some(frame) = self.stack.pop() else {
+                let (prefix, at, blocked) = self
+                    .deepest
+                    .take()
+                    .expect("the first backtrack is at a return entry");
+                return Some(Search::Illegal {
+                    prefix,
+                    state: self.states.get(at).clone(),
+                    blocked,
+                });
+            };
+            let call = frame.call();
+            let call_entry = self.entries[call as usize];
+            self.linearized.clear(call_entry.op);
+            self.state = frame.before;
+            unlift(&mut self.entries, call);
+            if call_entry.ret != NIL {
+                self.remaining_returns += 1;
+            }
+            if !frame.forced {
+                self.cursor = match frame.from {
+                    Cursor::Main(_) => Cursor::Main(call_entry.next),
+                    Cursor::Pending { limit, .. } => Cursor::Pending {
+                        at: call_entry.next,
+                        limit,
+                    },
+                };
+                return None;
+            }
         }
-        self.cur = call_entry.next;
-        None
     }
 }
 
-/// Builds the entry list: index 0 is the head sentinel, the rest are sorted by time.
+/// Builds the entries: 0 and 1 are the heads of the main and pending lists, the rest are
+/// numbered in time order and linked into their list.
 fn build_entries<I, O>(ops: &[&Operation<I, O>], options: &CheckOptions) -> Vec<Entry> {
     // Sort key: (group, time, rank, op). Closed intervals put calls (rank 0) before returns
     // (rank 1) at equal times; the half-open mutation swaps the ranks; ignoring real time puts
     // every call (group 0) before every return (group 1).
-    let (call_rank, ret_rank) = if options.half_open_intervals { (1, 0) } else { (0, 1) };
+    let (call_rank, ret_rank) = if options.half_open_intervals {
+        (1, 0)
+    } else {
+        (0, 1)
+    };
     let mut events: Vec<(u8, u64, u8, u32, bool)> = Vec::with_capacity(ops.len() * 2);
     for (i, op) in ops.iter().enumerate() {
         let i = u32::try_from(i).expect("at most 2^32 operations");
@@ -238,19 +441,34 @@ fn build_entries<I, O>(ops: &[&Operation<I, O>], options: &CheckOptions) -> Vec<
         }
     }
     events.sort_unstable();
-    let n = u32::try_from(events.len()).expect("at most 2^31 operations");
-    let mut entries = Vec::with_capacity(events.len() + 1);
-    entries.push(Entry { op: NIL, ret: NIL, is_call: false, prev: NIL, next: if n == 0 { NIL } else { 1 } });
+    let head = Entry {
+        op: NIL,
+        ret: NIL,
+        is_call: false,
+        prev: NIL,
+        next: NIL,
+    };
+    let mut entries = vec![head, head];
     let mut ret_of = vec![NIL; ops.len()];
-    for (pos, &(_, _, _, op, is_call)) in events.iter().enumerate() {
-        let idx = u32::try_from(pos).expect("checked above") + 1;
+    let mut tails = [MAIN_HEAD, PENDING_HEAD];
+    for &(_, _, _, op, is_call) in &events {
+        let idx = u32::try_from(entries.len()).expect("fewer than 2^32 entries");
+        let list = usize::from(is_call && ops[op as usize].effective_return().is_none());
         if !is_call {
             ret_of[op as usize] = idx;
         }
-        let next = if idx == n { NIL } else { idx + 1 };
-        entries.push(Entry { op, ret: NIL, is_call, prev: idx - 1, next });
+        let tail = tails[list];
+        entries[tail as usize].next = idx;
+        entries.push(Entry {
+            op,
+            ret: NIL,
+            is_call,
+            prev: tail,
+            next: NIL,
+        });
+        tails[list] = idx;
     }
-    for e in entries.iter_mut().skip(1).filter(|e| e.is_call) {
+    for e in entries.iter_mut().skip(2).filter(|e| e.is_call) {
         e.ret = ret_of[e.op as usize];
     }
     entries
@@ -272,7 +490,7 @@ fn relink(entries: &mut [Entry], i: u32) {
     }
 }
 
-/// Removes a call entry and its return entry from the list.
+/// Removes a call entry and its return entry (if any) from their list.
 fn lift(entries: &mut [Entry], call: u32) {
     unlink(entries, call);
     let ret = entries[call as usize].ret;
@@ -290,6 +508,40 @@ fn unlift(entries: &mut [Entry], call: u32) {
     relink(entries, call);
 }
 
+/// A direct-mapped memo of transitions: (state id, operation) -> next state id, or `NIL` when
+/// illegal. The same operation is tried from the same state many times (from different sets of
+/// placed operations); remembering the answer saves the model step, and for states like long
+/// strings, the allocation and hashing of the next state. A slot is simply overwritten on a
+/// collision, so the memo never grows.
+#[derive(Debug)]
+struct StepMemo {
+    slots: Vec<(u32, u32, u32)>,
+}
+
+const MEMO_SLOTS: usize = 1 << 14;
+
+impl StepMemo {
+    fn new() -> Self {
+        StepMemo {
+            slots: vec![(NIL, NIL, NIL); MEMO_SLOTS],
+        }
+    }
+
+    fn slot(state: u32, op: u32) -> usize {
+        // Truncation is intended: only the low bits pick a slot.
+        (mix64((u64::from(state) << 32) | u64::from(op)) as usize) & (MEMO_SLOTS - 1)
+    }
+
+    fn get(&self, state: u32, op: u32) -> Option<u32> {
+        let (s, o, next) = self.slots[Self::slot(state, op)];
+        (s == state && o == op).then_some(next)
+    }
+
+    fn put(&mut self, state: u32, op: u32, next: u32) {
+        self.slots[Self::slot(state, op)] = (state, op, next);
+    }
+}
+
 /// A dense bitset with an incrementally maintained hash.
 #[derive(Debug)]
 struct Bitset {
@@ -303,7 +555,10 @@ fn bit_hash(i: u32) -> u64 {
 
 impl Bitset {
     fn new(bits: usize) -> Self {
-        Bitset { words: vec![0; bits.div_ceil(64).max(1)], hash: 0 }
+        Bitset {
+            words: vec![0; bits.div_ceil(64).max(1)],
+            hash: 0,
+        }
     }
 
     fn set(&mut self, i: u32) {
@@ -341,7 +596,9 @@ fn probe(slots: &[u32], hash: u64, mut is_match: impl FnMut(u32) -> bool) -> Res
 fn grow(slots: &mut Vec<u32>, hashes: &[u64]) {
     let mut fresh = vec![NIL; slots.len() * 2];
     for (id, &h) in hashes.iter().enumerate() {
-        let Err(at) = probe(&fresh, h, |_| false) else { unreachable!("no matches when rehashing") };
+        let Err(at) = probe(&fresh, h, |_| false) else {
+            unreachable!("no matches when rehashing")
+        };
         fresh[at] = u32::try_from(id).expect("table ids fit u32");
     }
     *slots = fresh;
@@ -357,13 +614,19 @@ struct Interner<S> {
 
 impl<S: Eq + std::hash::Hash> Interner<S> {
     fn new() -> Self {
-        Interner { states: Vec::new(), hashes: Vec::new(), slots: vec![NIL; 64] }
+        Interner {
+            states: Vec::new(),
+            hashes: Vec::new(),
+            slots: vec![NIL; 64],
+        }
     }
 
     fn intern(&mut self, state: S) -> u32 {
         let hash = stable_hash(&state);
         let (states, hashes) = (&self.states, &self.hashes);
-        match probe(&self.slots, hash, |id| hashes[id as usize] == hash && states[id as usize] == state) {
+        match probe(&self.slots, hash, |id| {
+            hashes[id as usize] == hash && states[id as usize] == state
+        }) {
             Ok(id) => id,
             Err(at) => {
                 let id = u32::try_from(self.states.len()).expect("fewer than 2^32 states");
@@ -382,7 +645,6 @@ impl<S: Eq + std::hash::Hash> Interner<S> {
     fn get(&self, id: u32) -> &S {
         &self.states[id as usize]
     }
-
 }
 
 /// The set of (linearized set, state id) configurations already reached.
@@ -398,7 +660,13 @@ struct Cache {
 
 impl Cache {
     fn new(words_per_set: usize) -> Self {
-        Cache { words_per_set, sets: Vec::new(), state_ids: Vec::new(), hashes: Vec::new(), slots: vec![NIL; 1024] }
+        Cache {
+            words_per_set,
+            sets: Vec::new(),
+            state_ids: Vec::new(),
+            hashes: Vec::new(),
+            slots: vec![NIL; 1024],
+        }
     }
 
     /// Records the configuration; returns false if it was already there.
@@ -413,7 +681,8 @@ impl Cache {
         match found {
             Ok(_) => false,
             Err(at) => {
-                let id = u32::try_from(self.state_ids.len()).expect("fewer than 2^32 cache entries");
+                let id =
+                    u32::try_from(self.state_ids.len()).expect("fewer than 2^32 cache entries");
                 assert!(id != NIL, "cache full");
                 self.slots[at] = id;
                 self.sets.extend_from_slice(&set.words);

@@ -16,9 +16,16 @@ fn every_conformance_file_gets_its_porcupine_verdict() {
     let (mut linearizable, mut illegal) = (0, 0);
     for (file, want) in &expected {
         let result = check_file(&dir, file, &CheckOptions::default());
-        let want_verdict = if *want { Verdict::Linearizable } else { Verdict::NotLinearizable };
+        let want_verdict = if *want {
+            Verdict::Linearizable
+        } else {
+            Verdict::NotLinearizable
+        };
         if result.verdict != want_verdict {
-            wrong.push(format!("{file}: expected {want_verdict:?}, got {:?}", result.verdict));
+            wrong.push(format!(
+                "{file}: expected {want_verdict:?}, got {:?}",
+                result.verdict
+            ));
         }
         if result.verdict == Verdict::Linearizable {
             linearizable += 1;
@@ -26,9 +33,17 @@ fn every_conformance_file_gets_its_porcupine_verdict() {
             illegal += 1;
         }
     }
-    assert!(wrong.is_empty(), "{} conformance files disagree:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} conformance files disagree:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
     // Both kinds must occur, so the test cannot pass by saying the same thing every time.
-    assert!(linearizable > 10 && illegal > 10, "{linearizable} linearizable, {illegal} not");
+    assert!(
+        linearizable > 10 && illegal > 10,
+        "{linearizable} linearizable, {illegal} not"
+    );
 }
 
 #[test]

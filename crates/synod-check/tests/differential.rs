@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use synod_check::{
-    check, CheckOptions, CheckResult, History, KvInput, KvModel, KvOutput, Operation, RegValue, RegisterInput, RegisterModel,
-    RegisterOutput, Verdict,
+    check, CheckOptions, CheckResult, History, KvInput, KvModel, KvOutput, Operation, RegValue,
+    RegisterInput, RegisterModel, RegisterOutput, Verdict,
 };
 
 /// The raw material of one operation.
@@ -36,24 +36,40 @@ struct RawOp {
 }
 
 fn raw_op() -> impl Strategy<Value = RawOp> {
-    (0u8..4, 0u8..3, 0u8..3, 0u8..4, 0u64..30, 0u64..12, 0u8..12, 0u64..1000, any::<bool>()).prop_map(
-        |(kind, key, value, client, call, duration, outcome, point, never)| RawOp {
-            kind,
-            key,
-            value,
-            client,
-            call,
-            duration,
-            outcome,
-            point,
-            never,
-        },
+    (
+        0u8..4,
+        0u8..3,
+        0u8..3,
+        0u8..4,
+        0u64..30,
+        0u64..12,
+        0u8..12,
+        0u64..1000,
+        any::<bool>(),
     )
+        .prop_map(
+            |(kind, key, value, client, call, duration, outcome, point, never)| RawOp {
+                kind,
+                key,
+                value,
+                client,
+                call,
+                duration,
+                outcome,
+                point,
+                never,
+            },
+        )
 }
 
 /// (operations, mode, corruption target, corruption value)
 fn case(max_ops: usize) -> impl Strategy<Value = (Vec<RawOp>, u8, usize, u8)> {
-    (prop::collection::vec(raw_op(), 1..=max_ops), 0u8..3, any::<usize>(), 0u8..4)
+    (
+        prop::collection::vec(raw_op(), 1..=max_ops),
+        0u8..3,
+        any::<usize>(),
+        0u8..4,
+    )
 }
 
 /// The instant each operation takes effect, or `None` if it never does. Known operations take
@@ -90,8 +106,20 @@ fn by_construction<I: Clone, O, S>(
         .map(|((r, input), output)| {
             let ret = r.call + r.duration;
             match r.outcome {
-                0 => Operation { client: u64::from(r.client), call: r.call, ret: None, input: input.clone(), output: None },
-                1 => Operation { client: u64::from(r.client), call: r.call, ret: Some(ret), input: input.clone(), output: None },
+                0 => Operation {
+                    client: u64::from(r.client),
+                    call: r.call,
+                    ret: None,
+                    input: input.clone(),
+                    output: None,
+                },
+                1 => Operation {
+                    client: u64::from(r.client),
+                    call: r.call,
+                    ret: Some(ret),
+                    input: input.clone(),
+                    output: None,
+                },
                 _ => Operation {
                     client: u64::from(r.client),
                     call: r.call,
@@ -106,23 +134,43 @@ fn by_construction<I: Clone, O, S>(
 
 /// Brute force: is there an order of all known operations and some unknown ones, respecting
 /// real time (closed intervals), in which every known output is what `apply` says?
-fn brute_force<I, O, S: Clone>(ops: &[Operation<I, O>], init: S, apply: &impl Fn(&S, &I, Option<&O>) -> Option<S>) -> bool {
+fn brute_force<I, O, S: Clone>(
+    ops: &[Operation<I, O>],
+    init: S,
+    apply: &impl Fn(&S, &I, Option<&O>) -> Option<S>,
+) -> bool {
     fn known<I, O>(op: &Operation<I, O>) -> Option<u64> {
         op.ret.filter(|_| op.output.is_some())
     }
-    fn dfs<I, O, S: Clone>(ops: &[Operation<I, O>], placed: &mut Vec<bool>, state: &S, apply: &impl Fn(&S, &I, Option<&O>) -> Option<S>) -> bool {
-        if ops.iter().zip(placed.iter()).all(|(op, &p)| p || known(op).is_none()) {
+    fn dfs<I, O, S: Clone>(
+        ops: &[Operation<I, O>],
+        placed: &mut Vec<bool>,
+        state: &S,
+        apply: &impl Fn(&S, &I, Option<&O>) -> Option<S>,
+    ) -> bool {
+        if ops
+            .iter()
+            .zip(placed.iter())
+            .all(|(op, &p)| p || known(op).is_none())
+        {
             return true;
         }
         for i in 0..ops.len() {
             if placed[i] {
                 continue;
             }
-            let must_wait = ops.iter().enumerate().any(|(j, o)| !placed[j] && j != i && known(o).is_some_and(|r| r < ops[i].call));
+            let must_wait = ops
+                .iter()
+                .enumerate()
+                .any(|(j, o)| !placed[j] && j != i && known(o).is_some_and(|r| r < ops[i].call));
             if must_wait {
                 continue;
             }
-            let output = if known(&ops[i]).is_some() { ops[i].output.as_ref() } else { None };
+            let output = if known(&ops[i]).is_some() {
+                ops[i].output.as_ref()
+            } else {
+                None
+            };
             if let Some(next) = apply(state, &ops[i].input, output) {
                 placed[i] = true;
                 if dfs(ops, placed, &next, apply) {
@@ -142,7 +190,10 @@ fn kv_input(r: &RawOp) -> KvInput {
     let key = ["a", "b", "c"][usize::from(r.key)].to_owned();
     match r.kind {
         0 => KvInput::Get { key },
-        1 => KvInput::Set { key, value: r.value.to_string() },
+        1 => KvInput::Set {
+            key,
+            value: r.value.to_string(),
+        },
         2 => KvInput::Contains { key },
         _ => KvInput::Remove { key },
     }
@@ -150,18 +201,28 @@ fn kv_input(r: &RawOp) -> KvInput {
 
 fn kv_apply(store: &mut BTreeMap<String, String>, input: &KvInput) -> KvOutput {
     match input {
-        KvInput::Get { key } => KvOutput::Value { value: store.get(key).cloned() },
+        KvInput::Get { key } => KvOutput::Value {
+            value: store.get(key).cloned(),
+        },
         KvInput::Set { key, value } => {
             store.insert(key.clone(), value.clone());
             KvOutput::Done
         }
-        KvInput::Contains { key } => KvOutput::Present { present: store.contains_key(key) },
-        KvInput::Remove { key } => KvOutput::Removed { existed: store.remove(key).is_some() },
+        KvInput::Contains { key } => KvOutput::Present {
+            present: store.contains_key(key),
+        },
+        KvInput::Remove { key } => KvOutput::Removed {
+            existed: store.remove(key).is_some(),
+        },
     }
 }
 
 /// The brute force's own reading of the kv semantics, on the whole store.
-fn kv_legal(store: &BTreeMap<String, String>, input: &KvInput, output: Option<&KvOutput>) -> Option<BTreeMap<String, String>> {
+fn kv_legal(
+    store: &BTreeMap<String, String>,
+    input: &KvInput,
+    output: Option<&KvOutput>,
+) -> Option<BTreeMap<String, String>> {
     let mut next = store.clone();
     let actual = kv_apply(&mut next, input);
     (output.is_none() || output == Some(&actual)).then_some(next)
@@ -197,12 +258,20 @@ fn assert_witness_replays<I, O: PartialEq, S: Clone>(
             let mut state = init.clone();
             for &id in order {
                 let op = &ops[id as usize];
-                let out = if op.is_unknown() { None } else { op.output.as_ref() };
-                state = apply(&state, &op.input, out).ok_or_else(|| TestCaseError::fail(format!("op {id} illegal in witness")))?;
+                let out = if op.is_unknown() {
+                    None
+                } else {
+                    op.output.as_ref()
+                };
+                state = apply(&state, &op.input, out)
+                    .ok_or_else(|| TestCaseError::fail(format!("op {id} illegal in witness")))?;
             }
             for (a_pos, &a) in order.iter().enumerate() {
                 for &b in &order[..a_pos] {
-                    prop_assert!(!ops[a as usize].precedes(&ops[b as usize]), "op {a} placed after {b} but precedes it");
+                    prop_assert!(
+                        !ops[a as usize].precedes(&ops[b as usize]),
+                        "op {a} placed after {b} but precedes it"
+                    );
                 }
             }
             Ok(())
@@ -212,7 +281,10 @@ fn assert_witness_replays<I, O: PartialEq, S: Clone>(
                 replay(&part.linearization)?;
                 for &id in &part.operations {
                     let op = &ops[id as usize];
-                    prop_assert!(op.is_unknown() || part.linearization.contains(&id), "known op {id} missing");
+                    prop_assert!(
+                        op.is_unknown() || part.linearization.contains(&id),
+                        "known op {id} missing"
+                    );
                 }
             }
             Verdict::NotLinearizable => {
@@ -222,7 +294,11 @@ fn assert_witness_replays<I, O: PartialEq, S: Clone>(
                 prop_assert!(!ops[failure.blocked as usize].is_unknown());
             }
             // Partitions still undecided when another one failed are left unknown.
-            Verdict::Unknown => prop_assert_eq!(result.verdict, Verdict::NotLinearizable, "small histories never exhaust the budget"),
+            Verdict::Unknown => prop_assert_eq!(
+                result.verdict,
+                Verdict::NotLinearizable,
+                "small histories never exhaust the budget"
+            ),
         }
     }
     Ok(())
@@ -230,8 +306,13 @@ fn assert_witness_replays<I, O: PartialEq, S: Clone>(
 
 #[test]
 fn kv_checker_agrees_with_brute_force_on_random_histories() {
-    let mut runner = TestRunner::new(Config { cases: 10_000, failure_persistence: None, ..Config::default() });
-    let (linearizable, illegal, corrupted_illegal) = (Cell::new(0u32), Cell::new(0u32), Cell::new(0u32));
+    let mut runner = TestRunner::new(Config {
+        cases: 10_000,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let (linearizable, illegal, corrupted_illegal) =
+        (Cell::new(0u32), Cell::new(0u32), Cell::new(0u32));
     runner
         .run(&case(9), |(raw, mode, target, v)| {
             let inputs: Vec<KvInput> = raw.iter().map(kv_input).collect();
@@ -249,19 +330,37 @@ fn kv_checker_agrees_with_brute_force_on_random_histories() {
                     }
                 }
             }
-            let history = History { operations: ops.clone() };
+            let history = History {
+                operations: ops.clone(),
+            };
             let result = check(&KvModel, &history, &CheckOptions::default());
             let expected = brute_force(&ops, BTreeMap::new(), &kv_legal);
-            prop_assert_eq!(result.verdict == Verdict::Linearizable, expected, "checker {:?}, brute force {}", result.verdict, expected);
+            prop_assert_eq!(
+                result.verdict == Verdict::Linearizable,
+                expected,
+                "checker {:?}, brute force {}",
+                result.verdict,
+                expected
+            );
             if mode == 0 {
-                prop_assert_eq!(result.verdict, Verdict::Linearizable, "linearizable by construction");
+                prop_assert_eq!(
+                    result.verdict,
+                    Verdict::Linearizable,
+                    "linearizable by construction"
+                );
             }
-            assert_witness_replays(&ops, &result, None, &|s: &Option<String>, i: &KvInput, o: Option<&KvOutput>| {
-                // Per-key replay: the witness of a partition only holds that key's operations.
-                let mut store: BTreeMap<String, String> = s.iter().map(|v| (i.key().to_owned(), v.clone())).collect();
-                let actual = kv_apply(&mut store, i);
-                (o.is_none() || o == Some(&actual)).then(|| store.get(i.key()).cloned())
-            })?;
+            assert_witness_replays(
+                &ops,
+                &result,
+                None,
+                &|s: &Option<String>, i: &KvInput, o: Option<&KvOutput>| {
+                    // Per-key replay: the witness of a partition only holds that key's operations.
+                    let mut store: BTreeMap<String, String> =
+                        s.iter().map(|v| (i.key().to_owned(), v.clone())).collect();
+                    let actual = kv_apply(&mut store, i);
+                    (o.is_none() || o == Some(&actual)).then(|| store.get(i.key()).cloned())
+                },
+            )?;
             match result.verdict {
                 Verdict::Linearizable => linearizable.set(linearizable.get() + 1),
                 _ => {
@@ -276,7 +375,10 @@ fn kv_checker_agrees_with_brute_force_on_random_histories() {
         .unwrap();
     let (l, i, c) = (linearizable.get(), illegal.get(), corrupted_illegal.get());
     println!("kv: {l} linearizable, {i} not ({c} of them single corruptions)");
-    assert!(l >= 2000 && i >= 2000 && c >= 500, "both verdicts must be common: {l} linearizable, {i} not, {c} corrupted");
+    assert!(
+        l >= 2000 && i >= 2000 && c >= 500,
+        "both verdicts must be common: {l} linearizable, {i} not, {c} corrupted"
+    );
 }
 
 // ---- register ----
@@ -288,14 +390,21 @@ fn reg(v: u8) -> RegValue {
 fn register_input(r: &RawOp) -> RegisterInput {
     match r.kind {
         0 | 1 => RegisterInput::Read,
-        2 => RegisterInput::Write { value: reg(r.value) },
-        _ => RegisterInput::Cas { expected: reg(r.key), new: reg(r.value) },
+        2 => RegisterInput::Write {
+            value: reg(r.value),
+        },
+        _ => RegisterInput::Cas {
+            expected: reg(r.key),
+            new: reg(r.value),
+        },
     }
 }
 
 fn register_apply(state: &mut Option<RegValue>, input: &RegisterInput) -> RegisterOutput {
     match input {
-        RegisterInput::Read => RegisterOutput::Value { value: state.clone() },
+        RegisterInput::Read => RegisterOutput::Value {
+            value: state.clone(),
+        },
         RegisterInput::Write { value } => {
             *state = Some(value.clone());
             RegisterOutput::Done
@@ -310,7 +419,11 @@ fn register_apply(state: &mut Option<RegValue>, input: &RegisterInput) -> Regist
     }
 }
 
-fn register_legal(state: &Option<RegValue>, input: &RegisterInput, output: Option<&RegisterOutput>) -> Option<Option<RegValue>> {
+fn register_legal(
+    state: &Option<RegValue>,
+    input: &RegisterInput,
+    output: Option<&RegisterOutput>,
+) -> Option<Option<RegValue>> {
     let mut next = state.clone();
     let actual = register_apply(&mut next, input);
     (output.is_none() || output == Some(&actual)).then_some(next)
@@ -332,33 +445,59 @@ fn register_other_output(output: &RegisterOutput, v: u8) -> RegisterOutput {
 
 #[test]
 fn register_checker_agrees_with_brute_force_on_random_histories() {
-    let mut runner = TestRunner::new(Config { cases: 5_000, failure_persistence: None, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 5_000,
+        failure_persistence: None,
+        ..Config::default()
+    });
     let (linearizable, illegal) = (Cell::new(0u32), Cell::new(0u32));
     runner
-        .run(&(case(9), any::<bool>()), |((raw, mode, target, v), start_at_zero)| {
-            let init = start_at_zero.then(|| reg(0));
-            let inputs: Vec<RegisterInput> = raw.iter().map(register_input).collect();
-            let mut ops = by_construction(&raw, &inputs, init.clone(), register_apply);
-            let known: Vec<usize> = (0..ops.len()).filter(|&i| !ops[i].is_unknown()).collect();
-            if mode >= 1 && !known.is_empty() {
-                let i = known[target % known.len()];
-                let out = ops[i].output.as_ref().expect("known");
-                ops[i].output = Some(register_other_output(out, v));
-            }
-            let history = History { operations: ops.clone() };
-            let result = check(&RegisterModel { init: init.clone() }, &history, &CheckOptions::default());
-            let expected = brute_force(&ops, init.clone(), &register_legal);
-            prop_assert_eq!(result.verdict == Verdict::Linearizable, expected, "checker {:?}, brute force {}", result.verdict, expected);
-            if mode == 0 {
-                prop_assert_eq!(result.verdict, Verdict::Linearizable);
-            }
-            assert_witness_replays(&ops, &result, init, &register_legal)?;
-            let counter = if result.verdict == Verdict::Linearizable { &linearizable } else { &illegal };
-            counter.set(counter.get() + 1);
-            Ok(())
-        })
+        .run(
+            &(case(9), any::<bool>()),
+            |((raw, mode, target, v), start_at_zero)| {
+                let init = start_at_zero.then(|| reg(0));
+                let inputs: Vec<RegisterInput> = raw.iter().map(register_input).collect();
+                let mut ops = by_construction(&raw, &inputs, init.clone(), register_apply);
+                let known: Vec<usize> = (0..ops.len()).filter(|&i| !ops[i].is_unknown()).collect();
+                if mode >= 1 && !known.is_empty() {
+                    let i = known[target % known.len()];
+                    let out = ops[i].output.as_ref().expect("known");
+                    ops[i].output = Some(register_other_output(out, v));
+                }
+                let history = History {
+                    operations: ops.clone(),
+                };
+                let result = check(
+                    &RegisterModel { init: init.clone() },
+                    &history,
+                    &CheckOptions::default(),
+                );
+                let expected = brute_force(&ops, init.clone(), &register_legal);
+                prop_assert_eq!(
+                    result.verdict == Verdict::Linearizable,
+                    expected,
+                    "checker {:?}, brute force {}",
+                    result.verdict,
+                    expected
+                );
+                if mode == 0 {
+                    prop_assert_eq!(result.verdict, Verdict::Linearizable);
+                }
+                assert_witness_replays(&ops, &result, init, &register_legal)?;
+                let counter = if result.verdict == Verdict::Linearizable {
+                    &linearizable
+                } else {
+                    &illegal
+                };
+                counter.set(counter.get() + 1);
+                Ok(())
+            },
+        )
         .unwrap();
     let (l, i) = (linearizable.get(), illegal.get());
     println!("register: {l} linearizable, {i} not");
-    assert!(l >= 1000 && i >= 1000, "both verdicts must be common: {l} linearizable, {i} not");
+    assert!(
+        l >= 1000 && i >= 1000,
+        "both verdicts must be common: {l} linearizable, {i} not"
+    );
 }

@@ -2,25 +2,40 @@
 //! (correctness.md, section 3).
 
 use synod_check::{
-    check, read_history, CheckOptions, CheckResult, History, KvInput, KvModel, KvOutput, Operation, ReadOptions, RegValue,
-    Verdict,
+    check, read_history, CheckOptions, CheckResult, History, KvInput, KvModel, KvOutput, Operation,
+    ReadOptions, RegValue, Verdict,
 };
 
 fn set(key: &str, value: &str) -> KvInput {
-    KvInput::Set { key: key.into(), value: value.into() }
+    KvInput::Set {
+        key: key.into(),
+        value: value.into(),
+    }
 }
 fn get(key: &str) -> KvInput {
     KvInput::Get { key: key.into() }
 }
 fn val(v: Option<&str>) -> KvOutput {
-    KvOutput::Value { value: v.map(str::to_owned) }
+    KvOutput::Value {
+        value: v.map(str::to_owned),
+    }
 }
-fn ok(client: u64, call: u64, ret: u64, input: KvInput, output: KvOutput) -> Operation<KvInput, KvOutput> {
+fn ok(
+    client: u64,
+    call: u64,
+    ret: u64,
+    input: KvInput,
+    output: KvOutput,
+) -> Operation<KvInput, KvOutput> {
     Operation::completed(client, call, ret, input, output)
 }
 
 fn kv(ops: Vec<Operation<KvInput, KvOutput>>) -> CheckResult {
-    check(&KvModel, &History { operations: ops }, &CheckOptions::default())
+    check(
+        &KvModel,
+        &History { operations: ops },
+        &CheckOptions::default(),
+    )
 }
 
 fn kv_with(ops: Vec<Operation<KvInput, KvOutput>>, options: &CheckOptions) -> Verdict {
@@ -29,7 +44,10 @@ fn kv_with(ops: Vec<Operation<KvInput, KvOutput>>, options: &CheckOptions) -> Ve
 
 /// A set returning at 10 and a get called at 10 overlap, so the get may go first.
 fn tie_history() -> Vec<Operation<KvInput, KvOutput>> {
-    vec![ok(0, 0, 10, set("x", "1"), KvOutput::Done), ok(1, 10, 20, get("x"), val(None))]
+    vec![
+        ok(0, 0, 10, set("x", "1"), KvOutput::Done),
+        ok(1, 10, 20, get("x"), val(None)),
+    ]
 }
 
 #[test]
@@ -39,7 +57,10 @@ fn an_operation_returning_at_t_overlaps_one_called_at_t() {
 
 #[test]
 fn one_tick_later_the_set_strictly_precedes_the_get() {
-    let ops = vec![ok(0, 0, 10, set("x", "1"), KvOutput::Done), ok(1, 11, 20, get("x"), val(None))];
+    let ops = vec![
+        ok(0, 0, 10, set("x", "1"), KvOutput::Done),
+        ok(1, 11, 20, get("x"), val(None)),
+    ];
     let result = kv(ops);
     assert_eq!(result.verdict, Verdict::NotLinearizable);
     let failure = result.first_failure().unwrap();
@@ -48,30 +69,52 @@ fn one_tick_later_the_set_strictly_precedes_the_get() {
     assert_eq!(failure.completed_before, vec![0]);
     assert_eq!(failure.state_after_prefix, "\"x\" = \"1\"");
     assert_eq!(failure.needed.as_deref(), Some("\"x\" is absent"));
-    assert!(failure.explanation.contains("get(\"x\") -> none"), "{}", failure.explanation);
-    assert!(failure.explanation.contains("set(\"x\", \"1\") (client 0, [0, 10])"), "{}", failure.explanation);
+    assert!(
+        failure.explanation.contains("get(\"x\") -> none"),
+        "{}",
+        failure.explanation
+    );
+    assert!(
+        failure
+            .explanation
+            .contains("set(\"x\", \"1\") (client 0, [0, 10])"),
+        "{}",
+        failure.explanation
+    );
 }
 
 #[test]
 fn zero_duration_operations_at_the_same_instant_overlap() {
     let both_ways = [val(Some("1")), val(None)];
     for out in both_ways {
-        let ops = vec![ok(0, 5, 5, set("x", "1"), KvOutput::Done), ok(1, 5, 5, get("x"), out.clone())];
+        let ops = vec![
+            ok(0, 5, 5, set("x", "1"), KvOutput::Done),
+            ok(1, 5, 5, get("x"), out.clone()),
+        ];
         assert_eq!(kv(ops).verdict, Verdict::Linearizable, "get -> {out:?}");
     }
 }
 
 #[test]
 fn zero_duration_operations_at_different_instants_are_ordered() {
-    let ops = vec![ok(0, 5, 5, set("x", "1"), KvOutput::Done), ok(1, 6, 6, get("x"), val(None))];
+    let ops = vec![
+        ok(0, 5, 5, set("x", "1"), KvOutput::Done),
+        ok(1, 6, 6, get("x"), val(None)),
+    ];
     assert_eq!(kv(ops).verdict, Verdict::NotLinearizable);
-    let ops = vec![ok(1, 4, 4, get("x"), val(Some("1"))), ok(0, 5, 5, set("x", "1"), KvOutput::Done)];
+    let ops = vec![
+        ok(1, 4, 4, get("x"), val(Some("1"))),
+        ok(0, 5, 5, set("x", "1"), KvOutput::Done),
+    ];
     assert_eq!(kv(ops).verdict, Verdict::NotLinearizable);
 }
 
 #[test]
 fn a_pending_write_may_take_effect_long_after_its_call() {
-    let ops = vec![Operation::unknown(0, 0, set("x", "1")), ok(1, 100, 110, get("x"), val(Some("1")))];
+    let ops = vec![
+        Operation::unknown(0, 0, set("x", "1")),
+        ok(1, 100, 110, get("x"), val(Some("1"))),
+    ];
     let result = kv(ops);
     assert_eq!(result.verdict, Verdict::Linearizable);
     assert_eq!(result.partitions[0].linearization, vec![0, 1]);
@@ -79,15 +122,25 @@ fn a_pending_write_may_take_effect_long_after_its_call() {
 
 #[test]
 fn a_pending_write_may_never_take_effect() {
-    let ops = vec![Operation::unknown(0, 0, set("x", "1")), ok(1, 100, 110, get("x"), val(None))];
+    let ops = vec![
+        Operation::unknown(0, 0, set("x", "1")),
+        ok(1, 100, 110, get("x"), val(None)),
+    ];
     let result = kv(ops);
     assert_eq!(result.verdict, Verdict::Linearizable);
-    assert_eq!(result.partitions[0].linearization, vec![1], "the write is left out: it never happened");
+    assert_eq!(
+        result.partitions[0].linearization,
+        vec![1],
+        "the write is left out: it never happened"
+    );
 }
 
 #[test]
 fn a_pending_write_cannot_take_effect_before_its_call() {
-    let ops = vec![ok(1, 0, 5, get("x"), val(Some("1"))), Operation::unknown(0, 10, set("x", "1"))];
+    let ops = vec![
+        ok(1, 0, 5, get("x"), val(Some("1"))),
+        Operation::unknown(0, 10, set("x", "1")),
+    ];
     assert_eq!(kv(ops).verdict, Verdict::NotLinearizable);
 }
 
@@ -97,7 +150,13 @@ fn a_pending_write_takes_effect_at_most_once() {
     let ops = vec![
         Operation::unknown(0, 0, set("x", "1")),
         ok(1, 10, 20, get("x"), val(Some("1"))),
-        ok(2, 30, 40, KvInput::Remove { key: "x".into() }, KvOutput::Removed { existed: true }),
+        ok(
+            2,
+            30,
+            40,
+            KvInput::Remove { key: "x".into() },
+            KvOutput::Removed { existed: true },
+        ),
         ok(1, 50, 60, get("x"), val(Some("1"))),
     ];
     assert_eq!(kv(ops).verdict, Verdict::NotLinearizable);
@@ -127,7 +186,10 @@ fn remove_and_contains_report_presence() {
         ok(0, 10, 11, get("x"), val(None)),
     ];
     assert_eq!(kv(good).verdict, Verdict::Linearizable);
-    let bad = vec![ok(0, 0, 1, set("x", "1"), KvOutput::Done), ok(0, 2, 3, remove(), rm(false))];
+    let bad = vec![
+        ok(0, 0, 1, set("x", "1"), KvOutput::Done),
+        ok(0, 2, 3, remove(), rm(false)),
+    ];
     assert_eq!(kv(bad).verdict, Verdict::NotLinearizable);
 }
 
@@ -157,14 +219,26 @@ fn an_empty_history_is_linearizable() {
 #[test]
 fn a_spent_budget_is_unknown_never_a_pass() {
     let ops = tie_history();
-    assert_eq!(kv_with(ops.clone(), &CheckOptions::with_budget(0)), Verdict::Unknown);
-    assert_eq!(kv_with(ops.clone(), &CheckOptions::with_budget(1)), Verdict::Unknown);
-    assert_eq!(kv_with(ops, &CheckOptions::with_budget(1000)), Verdict::Linearizable);
+    assert_eq!(
+        kv_with(ops.clone(), &CheckOptions::with_budget(0)),
+        Verdict::Unknown
+    );
+    assert_eq!(
+        kv_with(ops.clone(), &CheckOptions::with_budget(1)),
+        Verdict::Unknown
+    );
+    assert_eq!(
+        kv_with(ops, &CheckOptions::with_budget(1000)),
+        Verdict::Linearizable
+    );
 }
 
 #[test]
 fn the_same_history_takes_the_same_steps_every_time() {
-    let ops: Vec<_> = (0..8).map(|i| ok(i, 0, 100, set("x", &i.to_string()), KvOutput::Done)).chain([ok(9, 50, 150, get("x"), val(Some("3")))]).collect();
+    let ops: Vec<_> = (0..8)
+        .map(|i| ok(i, 0, 100, set("x", &i.to_string()), KvOutput::Done))
+        .chain([ok(9, 50, 150, get("x"), val(Some("3")))])
+        .collect();
     let a = kv(ops.clone());
     let b = kv(ops);
     assert_eq!(a, b);
@@ -174,13 +248,28 @@ fn the_same_history_takes_the_same_steps_every_time() {
 // ---- Register semantics through the readers ----
 
 fn edn(text: &str, init: Option<RegValue>) -> Verdict {
-    let options = ReadOptions { format: synod_check::Format::Edn, model: None, init };
-    read_history("t.edn", text.as_bytes(), &options).unwrap().history.check(&CheckOptions::default()).verdict
+    let options = ReadOptions {
+        format: synod_check::Format::Edn,
+        model: None,
+        init,
+    };
+    read_history("t.edn", text.as_bytes(), &options)
+        .unwrap()
+        .history
+        .check(&CheckOptions::default())
+        .verdict
 }
 
 fn log(text: &str) -> Verdict {
-    let options = ReadOptions { format: synod_check::Format::JepsenLog, ..ReadOptions::default() };
-    read_history("t.log", text.as_bytes(), &options).unwrap().history.check(&CheckOptions::default()).verdict
+    let options = ReadOptions {
+        format: synod_check::Format::JepsenLog,
+        ..ReadOptions::default()
+    };
+    read_history("t.log", text.as_bytes(), &options)
+        .unwrap()
+        .history
+        .check(&CheckOptions::default())
+        .verdict
 }
 
 #[test]
@@ -221,7 +310,10 @@ INFO  jepsen.util - 2\t:ok\t:read\t0
 ";
     assert_eq!(log(log_text), Verdict::NotLinearizable);
     // A failed cas whose expected value differs is legal.
-    assert_eq!(log(&log_text.replace("[0 1]", "[5 1]")), Verdict::Linearizable);
+    assert_eq!(
+        log(&log_text.replace("[0 1]", "[5 1]")),
+        Verdict::Linearizable
+    );
 }
 
 #[test]

@@ -11,7 +11,10 @@
 //! none is illegal but some are unknown, 2 on usage or parse errors (which go to stderr, naming
 //! the file and line). Arguments are parsed by hand to keep the command dependency-light.
 
-use synod_check::{read_history, CheckOptions, CheckResult, Format, ModelKind, Parsed, ReadOptions, RegValue, Verdict};
+use synod_check::{
+    read_history, CheckOptions, CheckResult, Format, ModelKind, Parsed, ReadOptions, RegValue,
+    Verdict,
+};
 
 const USAGE: &str = "usage: synod check [--format auto|jepsen-log|porcupine-kv|edn|json] [--model kv|register|kv-append]
                    [--init VALUE] [--budget STEPS] [--json] FILE...
@@ -80,16 +83,21 @@ fn parse_args(args: Vec<String>) -> Result<Command, String> {
             "--json" => json = true,
             "--format" => {
                 let v = value("--format")?;
-                read.format = Format::from_name(&v).ok_or_else(|| format!("unknown format {v:?}"))?;
+                read.format =
+                    Format::from_name(&v).ok_or_else(|| format!("unknown format {v:?}"))?;
             }
             "--model" => {
                 let v = value("--model")?;
-                read.model = Some(ModelKind::from_name(&v).ok_or_else(|| format!("unknown model {v:?}"))?);
+                read.model =
+                    Some(ModelKind::from_name(&v).ok_or_else(|| format!("unknown model {v:?}"))?);
             }
             "--init" => read.init = RegValue::parse_arg(&value("--init")?),
             "--budget" => {
                 let v = value("--budget")?;
-                budget = v.replace('_', "").parse().map_err(|_| format!("--budget needs a number of steps, not {v:?}"))?;
+                budget = v
+                    .replace('_', "")
+                    .parse()
+                    .map_err(|_| format!("--budget needs a number of steps, not {v:?}"))?;
             }
             "--" => files.extend(it.by_ref()),
             s if s.starts_with('-') && s.len() > 1 => return Err(format!("unknown option {s:?}")),
@@ -102,7 +110,12 @@ fn parse_args(args: Vec<String>) -> Result<Command, String> {
     if read.init.is_some() && read.model.is_some_and(|m| m != ModelKind::Register) {
         return Err(String::from("--init applies only to the register model"));
     }
-    Ok(Command::Run(Args { read, budget, json, files }))
+    Ok(Command::Run(Args {
+        read,
+        budget,
+        json,
+        files,
+    }))
 }
 
 /// The outcome of one file, for the exit status.
@@ -114,7 +127,11 @@ enum FileOutcome {
 
 fn run(args: &Args) -> u8 {
     let options = CheckOptions::with_budget(args.budget);
-    let outcomes: Vec<FileOutcome> = args.files.iter().map(|file| check_file(file, args, &options)).collect();
+    let outcomes: Vec<FileOutcome> = args
+        .files
+        .iter()
+        .map(|file| check_file(file, args, &options))
+        .collect();
     exit_code(&outcomes)
 }
 
@@ -161,8 +178,14 @@ fn summary(parsed: &Parsed, result: &CheckResult) -> String {
         Verdict::Linearizable => String::from("linearizable"),
         Verdict::Unknown => String::from("unknown (budget spent)"),
         Verdict::NotLinearizable => {
-            let failure = result.first_failure().expect("a not-linearizable result has a failure");
-            let line = parsed.lines.get(failure.blocked as usize).copied().unwrap_or(0);
+            let failure = result
+                .first_failure()
+                .expect("a not-linearizable result has a failure");
+            let line = parsed
+                .lines
+                .get(failure.blocked as usize)
+                .copied()
+                .unwrap_or(0);
             format!(
                 "not linearizable (first illegal op: {}, line {line})",
                 parsed.history.describe_operation(failure.blocked)
@@ -192,7 +215,9 @@ mod tests {
 
     #[test]
     fn options_and_files_are_parsed() {
-        let Ok(Command::Run(a)) = parse_args(args(&["--format", "edn", "--init", "0", "--budget", "1_000", "--json", "a.edn"])) else {
+        let Ok(Command::Run(a)) = parse_args(args(&[
+            "--format", "edn", "--init", "0", "--budget", "1_000", "--json", "a.edn",
+        ])) else {
             panic!("expected a run");
         };
         assert_eq!(a.read.format, Format::Edn);
@@ -213,12 +238,57 @@ mod tests {
         assert!(matches!(parse_args(args(&["--help"])), Ok(Command::Help)));
     }
 
+    fn corpus(file: &str) -> String {
+        format!(
+            "{}/../../../shared/conformance/porcupine/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    }
+
+    #[test]
+    fn real_files_give_the_documented_exit_codes() {
+        let (good, bad, empty) = (
+            corpus("jepsen/etcd_002.log"),
+            corpus("jepsen/etcd_000.log"),
+            corpus("jepsen/etcd_095.log"),
+        );
+        assert_eq!(main(args(&[&good, &empty, &corpus("kv/c01-ok.txt")])), 0);
+        assert_eq!(main(args(&[&good, &bad])), 1);
+        assert_eq!(main(args(&["--budget", "10", &good])), 3);
+        assert_eq!(
+            main(args(&[
+                "--json",
+                "--format",
+                "porcupine-kv",
+                &corpus("kv/c10-bad.txt")
+            ])),
+            1
+        );
+        assert_eq!(
+            main(args(&["--format", "json", &good])),
+            2,
+            "a log is not JSON"
+        );
+        assert_eq!(
+            main(args(&["--model", "kv", &good])),
+            2,
+            "a log is a register"
+        );
+        assert_eq!(main(args(&["/nonexistent/history.edn"])), 2);
+    }
+
     #[test]
     fn exit_codes_rank_errors_then_failures_then_unknowns() {
         use FileOutcome::{Checked, Error};
         assert_eq!(exit_code(&[Checked(Verdict::Linearizable)]), 0);
-        assert_eq!(exit_code(&[Checked(Verdict::Unknown), Checked(Verdict::NotLinearizable)]), 1);
-        assert_eq!(exit_code(&[Checked(Verdict::Unknown), Checked(Verdict::Linearizable)]), 3);
+        assert_eq!(
+            exit_code(&[Checked(Verdict::Unknown), Checked(Verdict::NotLinearizable)]),
+            1
+        );
+        assert_eq!(
+            exit_code(&[Checked(Verdict::Unknown), Checked(Verdict::Linearizable)]),
+            3
+        );
         assert_eq!(exit_code(&[Error, Checked(Verdict::NotLinearizable)]), 2);
     }
 }

@@ -29,7 +29,10 @@ impl Edn {
     /// Looks up a keyword key in a map.
     pub(crate) fn get(&self, keyword: &str) -> Option<&Edn> {
         match self {
-            Edn::Map(pairs) => pairs.iter().find(|(k, _)| matches!(k, Edn::Keyword(name) if name == keyword)).map(|(_, v)| v),
+            Edn::Map(pairs) => pairs
+                .iter()
+                .find(|(k, _)| matches!(k, Edn::Keyword(name) if name == keyword))
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -62,7 +65,11 @@ pub(crate) type EdnError = (u32, String);
 /// a single vector or list is unwrapped, so both Knossos's `[{...} {...}]` and Jepsen's one map
 /// per line give the list of maps.
 pub(crate) fn read_document(text: &str) -> Result<Vec<(u32, Edn)>, EdnError> {
-    let mut r = Reader { s: text.as_bytes(), pos: 0, line: 1 };
+    let mut r = Reader {
+        s: text.as_bytes(),
+        pos: 0,
+        line: 1,
+    };
     r.skip_ws()?;
     let wrapped = match r.peek() {
         Some(b'[') => Some(b']'),
@@ -90,7 +97,10 @@ pub(crate) fn read_document(text: &str) -> Result<Vec<(u32, Edn)>, EdnError> {
         }
         r.skip_ws()?;
         if r.peek().is_some() {
-            return Err((r.line, String::from("unexpected data after the top-level collection")));
+            return Err((
+                r.line,
+                String::from("unexpected data after the top-level collection"),
+            ));
         }
     } else {
         loop {
@@ -109,9 +119,16 @@ pub(crate) fn read_document(text: &str) -> Result<Vec<(u32, Edn)>, EdnError> {
 
 /// Reads exactly one value from `text` (used for the value column of Jepsen logs).
 pub(crate) fn read_one(text: &str) -> Result<Edn, String> {
-    let mut r = Reader { s: text.as_bytes(), pos: 0, line: 1 };
+    let mut r = Reader {
+        s: text.as_bytes(),
+        pos: 0,
+        line: 1,
+    };
     r.skip_ws().map_err(|(_, m)| m)?;
-    let value = r.read(0).map_err(|(_, m)| m)?.ok_or_else(|| String::from("missing value"))?;
+    let value = r
+        .read(0)
+        .map_err(|(_, m)| m)?
+        .ok_or_else(|| String::from("missing value"))?;
     r.skip_ws().map_err(|(_, m)| m)?;
     if r.peek().is_some() {
         return Err(format!("unexpected text after value in {text:?}"));
@@ -126,7 +143,11 @@ struct Reader<'a> {
 }
 
 fn is_delimiter(c: u8) -> bool {
-    c.is_ascii_whitespace() || matches!(c, b',' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'"' | b';')
+    c.is_ascii_whitespace()
+        || matches!(
+            c,
+            b',' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'"' | b';'
+        )
 }
 
 impl Reader<'_> {
@@ -171,7 +192,9 @@ impl Reader<'_> {
             return self.err("nesting too deep");
         }
         self.skip_ws()?;
-        let Some(c) = self.peek() else { return self.err("unexpected end of input") };
+        let Some(c) = self.peek() else {
+            return self.err("unexpected end of input");
+        };
         let value = match c {
             b'(' => Edn::List(self.read_seq(b')', depth)?),
             b'[' => Edn::Vector(self.read_seq(b']', depth)?),
@@ -200,7 +223,12 @@ impl Reader<'_> {
         loop {
             self.skip_ws()?;
             match self.peek() {
-                None => return Err((start, format!("unterminated collection (expected '{}')", char::from(close)))),
+                None => {
+                    return Err((
+                        start,
+                        format!("unterminated collection (expected '{}')", char::from(close)),
+                    ))
+                }
                 Some(c) if c == close => {
                     self.bump();
                     return Ok(items);
@@ -255,11 +283,15 @@ impl Reader<'_> {
         self.bump();
         let mut out: Vec<u8> = Vec::new();
         loop {
-            let Some(c) = self.bump() else { return Err((start, String::from("unterminated string"))) };
+            let Some(c) = self.bump() else {
+                return Err((start, String::from("unterminated string")));
+            };
             match c {
                 b'"' => break,
                 b'\\' => {
-                    let Some(e) = self.bump() else { return Err((start, String::from("unterminated string"))) };
+                    let Some(e) = self.bump() else {
+                        return Err((start, String::from("unterminated string")));
+                    };
                     match e {
                         b'n' => out.push(b'\n'),
                         b't' => out.push(b'\t'),
@@ -270,7 +302,9 @@ impl Reader<'_> {
                             let mut buf = [0u8; 4];
                             out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
                         }
-                        _ => return self.err(format!("unknown string escape '\\{}'", char::from(e))),
+                        _ => {
+                            return self.err(format!("unknown string escape '\\{}'", char::from(e)))
+                        }
                     }
                 }
                 _ => out.push(c),
@@ -283,7 +317,9 @@ impl Reader<'_> {
         let mut code = 0u32;
         for _ in 0..4 {
             let digit = self.bump().and_then(|c| char::from(c).to_digit(16));
-            let Some(d) = digit else { return self.err("bad \\u escape") };
+            let Some(d) = digit else {
+                return self.err("bad \\u escape");
+            };
             code = code * 16 + d;
         }
         char::from_u32(code).map_or_else(|| self.err("\\u escape is not a character"), Ok)
@@ -291,7 +327,9 @@ impl Reader<'_> {
 
     fn read_char(&mut self) -> Result<Edn, EdnError> {
         self.bump();
-        let Some(first) = self.bump() else { return self.err("unterminated character") };
+        let Some(first) = self.bump() else {
+            return self.err("unterminated character");
+        };
         let mut tok = vec![first];
         while let Some(c) = self.peek() {
             if is_delimiter(c) {
@@ -337,7 +375,8 @@ impl Reader<'_> {
             return self.err("unexpected character");
         }
         let bytes = tok.as_bytes();
-        let numeric = bytes[0].is_ascii_digit() || (bytes.len() > 1 && matches!(bytes[0], b'+' | b'-') && bytes[1].is_ascii_digit());
+        let numeric = bytes[0].is_ascii_digit()
+            || (bytes.len() > 1 && matches!(bytes[0], b'+' | b'-') && bytes[1].is_ascii_digit());
         if numeric {
             let plain = tok.strip_suffix('N').unwrap_or(&tok);
             return match plain.parse::<i64>() {
@@ -366,13 +405,20 @@ mod tests {
         assert_eq!(forms.len(), 2);
         assert_eq!(forms[0].0, 2);
         assert_eq!(forms[1].0, 3);
-        assert_eq!(forms[0].1.get("value"), Some(&Edn::Vector(vec![Edn::Int(1), Edn::Int(2)])));
-        assert_eq!(forms[1].1.get("process"), Some(&Edn::Keyword(String::from("nemesis"))));
+        assert_eq!(
+            forms[0].1.get("value"),
+            Some(&Edn::Vector(vec![Edn::Int(1), Edn::Int(2)]))
+        );
+        assert_eq!(
+            forms[1].1.get("process"),
+            Some(&Edn::Keyword(String::from("nemesis")))
+        );
     }
 
     #[test]
     fn reads_strings_with_escapes_and_tagged_values() {
-        let forms = read_document(r#"{:s "a\"b\n\u0041" :t #inst "2020" :n -3 :x #_ 5 7 :y 1.5}"#).unwrap();
+        let forms =
+            read_document(r#"{:s "a\"b\n\u0041" :t #inst "2020" :n -3 :x #_ 5 7 :y 1.5}"#).unwrap();
         let m = &forms[0].1;
         assert_eq!(m.get("s"), Some(&Edn::Str(String::from("a\"b\nA"))));
         assert_eq!(m.get("t"), Some(&Edn::Str(String::from("2020"))));

@@ -64,40 +64,79 @@ struct RawFile<'a> {
 
 fn line_of(text: &str, offset: usize) -> u32 {
     let offset = offset.min(text.len());
-    u32::try_from(text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1).unwrap_or(u32::MAX)
+    u32::try_from(
+        text.as_bytes()[..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1,
+    )
+    .unwrap_or(u32::MAX)
 }
 
 fn json_error(e: &serde_json::Error) -> (u32, String) {
-    (u32::try_from(e.line()).unwrap_or(u32::MAX).max(1), e.to_string())
+    (
+        u32::try_from(e.line()).unwrap_or(u32::MAX).max(1),
+        e.to_string(),
+    )
 }
 
 pub(crate) fn read(text: &str, options: &ReadOptions) -> ReadResult {
     let file: RawFile<'_> = serde_json::from_str(text).map_err(|e| json_error(&e))?;
-    let field_line = |name: &str| text.find(&format!("\"{name}\"")).map_or(1, |at| line_of(text, at));
+    let field_line = |name: &str| {
+        text.find(&format!("\"{name}\""))
+            .map_or(1, |at| line_of(text, at))
+    };
     if file.version != VERSION {
-        return Err((field_line("version"), format!("unsupported version {} (this checker reads version {VERSION})", file.version)));
+        return Err((
+            field_line("version"),
+            format!(
+                "unsupported version {} (this checker reads version {VERSION})",
+                file.version
+            ),
+        ));
     }
     let Some(model) = ModelKind::from_name(&file.model) else {
-        return Err((field_line("model"), format!("unknown model {:?} (expected \"kv\", \"register\" or \"kv-append\")", file.model)));
+        return Err((
+            field_line("model"),
+            format!(
+                "unknown model {:?} (expected \"kv\", \"register\" or \"kv-append\")",
+                file.model
+            ),
+        ));
     };
     if let Some(wanted) = options.model.filter(|&m| m != model) {
-        return Err((field_line("model"), format!("the file is a {} history, not {}", model.name(), wanted.name())));
+        return Err((
+            field_line("model"),
+            format!(
+                "the file is a {} history, not {}",
+                model.name(),
+                wanted.name()
+            ),
+        ));
     }
     let ops = &file.operations;
     match model {
         ModelKind::Kv => read_ops(text, ops, &KvModel).map(|(h, l)| (AnyHistory::Kv(h), l)),
-        ModelKind::KvAppend => read_ops(text, ops, &KvAppendModel).map(|(h, l)| (AnyHistory::KvAppend(h), l)),
+        ModelKind::KvAppend => {
+            read_ops(text, ops, &KvAppendModel).map(|(h, l)| (AnyHistory::KvAppend(h), l))
+        }
         ModelKind::Register => {
             let init = options.init.clone().or(file.init);
             let model = RegisterModel { init: init.clone() };
-            read_ops(text, ops, &model).map(|(history, l)| (AnyHistory::Register { init, history }, l))
+            read_ops(text, ops, &model)
+                .map(|(history, l)| (AnyHistory::Register { init, history }, l))
         }
     }
 }
 
 type Ops<M> = History<<M as Model>::Input, <M as Model>::Output>;
 
-fn read_ops<M>(text: &str, raws: &[&RawValue], model: &M) -> Result<(Ops<M>, Vec<u32>), (u32, String)>
+fn read_ops<M>(
+    text: &str,
+    raws: &[&RawValue],
+    model: &M,
+) -> Result<(Ops<M>, Vec<u32>), (u32, String)>
 where
     M: Model,
     M::Input: DeserializeOwned,
@@ -109,8 +148,13 @@ where
     let (mut counted_to, mut line) = (0usize, 1u32);
     for (i, raw) in raws.iter().enumerate() {
         // The raw value borrows from `text`, so its address gives its offset and hence its line.
-        let offset = (raw.get().as_ptr() as usize).saturating_sub(base).min(text.len());
-        let newlines = text.as_bytes()[counted_to.min(offset)..offset].iter().filter(|&&b| b == b'\n').count();
+        let offset = (raw.get().as_ptr() as usize)
+            .saturating_sub(base)
+            .min(text.len());
+        let newlines = text.as_bytes()[counted_to.min(offset)..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
         line = line.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
         counted_to = counted_to.max(offset);
         let op: Operation<M::Input, M::Output> = serde_json::from_str(raw.get()).map_err(|e| {
@@ -119,11 +163,19 @@ where
         })?;
         if let Some(ret) = op.ret {
             if ret < op.call {
-                return Err((line, format!("operation {i}: returns at {ret}, before its call at {}", op.call)));
+                return Err((
+                    line,
+                    format!(
+                        "operation {i}: returns at {ret}, before its call at {}",
+                        op.call
+                    ),
+                ));
             }
         }
         if let Some(out) = &op.output {
-            model.validate(&op.input, out).map_err(|m| (line, format!("operation {i}: {m}")))?;
+            model
+                .validate(&op.input, out)
+                .map_err(|m| (line, format!("operation {i}: {m}")))?;
         }
         operations.push(op);
         lines.push(line);
@@ -145,7 +197,12 @@ pub fn write(history: &AnyHistory) -> String {
         AnyHistory::Register { init, .. } => init.as_ref(),
         _ => None,
     };
-    let header = serde_json::to_string(&Header { version: VERSION, model: history.model().name(), init }).expect("header serializes");
+    let header = serde_json::to_string(&Header {
+        version: VERSION,
+        model: history.model().name(),
+        init,
+    })
+    .expect("header serializes");
     let ops: Vec<String> = match history {
         AnyHistory::Kv(h) => lines(h),
         AnyHistory::Register { history, .. } => lines(history),
@@ -163,5 +220,9 @@ pub fn write(history: &AnyHistory) -> String {
 }
 
 fn lines<I: Serialize, O: Serialize>(history: &History<I, O>) -> Vec<String> {
-    history.operations.iter().map(|op| serde_json::to_string(op).expect("operations serialize")).collect()
+    history
+        .operations
+        .iter()
+        .map(|op| serde_json::to_string(op).expect("operations serialize"))
+        .collect()
 }

@@ -19,7 +19,10 @@ pub(crate) fn read(text: &str, init: Option<RegValue>) -> ReadResult {
         }
         events.push(parse_line(raw).map_err(|m| (line, m))?.with_line(line));
     }
-    let model = RegisterEvents { nil_read_is_unknown: false, fail_means_false: true };
+    let model = RegisterEvents {
+        nil_read_is_unknown: false,
+        fail_means_false: true,
+    };
     let (history, lines) = pair(&events, &model)?;
     Ok((AnyHistory::Register { init, history }, lines))
 }
@@ -36,24 +39,43 @@ fn parse_line(raw: &str) -> Result<Event, String> {
     if !raw.starts_with("INFO") {
         return Err(format!("{expected}, found {:?}", truncate(raw)));
     }
-    let Some(at) = raw.find(PREFIX) else { return Err(format!("{expected}, found {:?}", truncate(raw))) };
+    let Some(at) = raw.find(PREFIX) else {
+        return Err(format!("{expected}, found {:?}", truncate(raw)));
+    };
     let rest = &raw[at + PREFIX.len()..];
     let mut fields = rest.split_whitespace();
-    let process = fields.next().ok_or_else(|| format!("{expected}: missing process"))?;
-    let process: u64 = process.parse().map_err(|_| format!("process must be a number, found {process:?}"))?;
-    let kind = fields.next().ok_or_else(|| format!("{expected}: missing type"))?;
+    let process = fields
+        .next()
+        .ok_or_else(|| format!("{expected}: missing process"))?;
+    let process: u64 = process
+        .parse()
+        .map_err(|_| format!("process must be a number, found {process:?}"))?;
+    let kind = fields
+        .next()
+        .ok_or_else(|| format!("{expected}: missing type"))?;
     let kind = kind
         .strip_prefix(':')
         .and_then(Kind::from_name)
         .ok_or_else(|| format!("type must be :invoke, :ok, :fail or :info, found {kind:?}"))?;
-    let f = fields.next().ok_or_else(|| format!("{expected}: missing operation"))?;
-    let f = f.strip_prefix(':').ok_or_else(|| format!("operation must be a keyword like :read, found {f:?}"))?;
+    let f = fields
+        .next()
+        .ok_or_else(|| format!("{expected}: missing operation"))?;
+    let f = f
+        .strip_prefix(':')
+        .ok_or_else(|| format!("operation must be a keyword like :read, found {f:?}"))?;
     let value_text = fields.collect::<Vec<_>>().join(" ");
     if value_text.is_empty() {
         return Err(format!("{expected}: missing value"));
     }
     let value = read_one(&value_text)?;
-    Ok(Event { line: 0, process, kind, f: f.to_owned(), key: None, value })
+    Ok(Event {
+        line: 0,
+        process,
+        kind,
+        f: f.to_owned(),
+        key: None,
+        value,
+    })
 }
 
 fn truncate(s: &str) -> String {

@@ -147,7 +147,11 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { format: Format::Auto, model: None, init: None }
+        ReadOptions {
+            format: Format::Auto,
+            model: None,
+            init: None,
+        }
     }
 }
 
@@ -157,7 +161,10 @@ pub enum AnyHistory {
     /// The playground's key-value store.
     Kv(History<KvInput, KvOutput>),
     /// A register with its initial value.
-    Register { init: Option<RegValue>, history: History<RegisterInput, RegisterOutput> },
+    Register {
+        init: Option<RegValue>,
+        history: History<RegisterInput, RegisterOutput>,
+    },
     /// Porcupine's get/put/append store.
     KvAppend(History<AppendInput, AppendOutput>),
 }
@@ -190,7 +197,9 @@ impl AnyHistory {
     pub fn check(&self, options: &CheckOptions) -> CheckResult {
         match self {
             AnyHistory::Kv(h) => check(&KvModel, h, options),
-            AnyHistory::Register { init, history } => check(&RegisterModel { init: init.clone() }, history, options),
+            AnyHistory::Register { init, history } => {
+                check(&RegisterModel { init: init.clone() }, history, options)
+            }
             AnyHistory::KvAppend(h) => check(&KvAppendModel, h, options),
         }
     }
@@ -200,9 +209,10 @@ impl AnyHistory {
         let i = id as usize;
         match self {
             AnyHistory::Kv(h) => describe_with_times(&KvModel, &h.operations[i]),
-            AnyHistory::Register { init, history } => {
-                describe_with_times(&RegisterModel { init: init.clone() }, &history.operations[i])
-            }
+            AnyHistory::Register { init, history } => describe_with_times(
+                &RegisterModel { init: init.clone() },
+                &history.operations[i],
+            ),
             AnyHistory::KvAppend(h) => describe_with_times(&KvAppendModel, &h.operations[i]),
         }
     }
@@ -221,10 +231,21 @@ pub struct Parsed {
 
 /// Reads a history file. `file` is only used in error messages.
 pub fn read_history(file: &str, bytes: &[u8], options: &ReadOptions) -> Result<Parsed, ParseError> {
-    let fail = |line: u32, message: String| ParseError { file: file.to_owned(), line, message };
+    let fail = |line: u32, message: String| ParseError {
+        file: file.to_owned(),
+        line,
+        message,
+    };
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
-        fail(u32::try_from(line).unwrap_or(u32::MAX), String::from("the file is not valid UTF-8"))
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        fail(
+            u32::try_from(line).unwrap_or(u32::MAX),
+            String::from("the file is not valid UTF-8"),
+        )
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let format = match options.format {
@@ -235,7 +256,13 @@ pub fn read_history(file: &str, bytes: &[u8], options: &ReadOptions) -> Result<P
         Format::Json => json::read(text, options),
         Format::JepsenLog => {
             if let Some(m) = options.model.filter(|&m| m != ModelKind::Register) {
-                return Err(fail(1, format!("jepsen-log histories are registers; the {} model does not apply", m.name())));
+                return Err(fail(
+                    1,
+                    format!(
+                        "jepsen-log histories are registers; the {} model does not apply",
+                        m.name()
+                    ),
+                ));
             }
             log::read(text, options.init.clone())
         }
@@ -248,13 +275,25 @@ pub fn read_history(file: &str, bytes: &[u8], options: &ReadOptions) -> Result<P
             read_edn(text, options.model.or(natural), options.init.clone())
         }
     };
-    result.map(|(history, lines)| Parsed { history, format, lines }).map_err(|(line, message)| fail(line, message))
+    result
+        .map(|(history, lines)| Parsed {
+            history,
+            format,
+            lines,
+        })
+        .map_err(|(line, message)| fail(line, message))
 }
 
 /// Guesses the format of a text from its first characters.
 pub fn detect_format(text: &str) -> Format {
-    let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == ',' || c == '\u{feff}');
-    if trimmed.starts_with("INFO") || trimmed.lines().next().is_some_and(|l| l.contains("jepsen.util")) {
+    let trimmed =
+        text.trim_start_matches(|c: char| c.is_whitespace() || c == ',' || c == '\u{feff}');
+    if trimmed.starts_with("INFO")
+        || trimmed
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("jepsen.util"))
+    {
         return Format::JepsenLog;
     }
     if trimmed.is_empty() {
@@ -325,9 +364,12 @@ pub(crate) trait EventModel {
     fn failed(&self, input: &Self::I, value: &Edn) -> Result<Failed<Self::O>, String>;
 }
 
+/// A paired history with the invocation line of each operation, or a line and a message.
+pub(crate) type Paired<I, O> = Result<(History<I, O>, Vec<u32>), (u32, String)>;
+
 /// Pairs invocations with completions per process and builds the history. An invocation without
 /// completion has an unknown outcome.
-pub(crate) fn pair<M: EventModel>(events: &[Event], model: &M) -> Result<(History<M::I, M::O>, Vec<u32>), (u32, String)> {
+pub(crate) fn pair<M: EventModel>(events: &[Event], model: &M) -> Paired<M::I, M::O> {
     let mut ops: Vec<Option<Operation<M::I, M::O>>> = Vec::new();
     let mut lines = Vec::new();
     // Process -> (operation index, event index of its invocation).
@@ -335,29 +377,57 @@ pub(crate) fn pair<M: EventModel>(events: &[Event], model: &M) -> Result<(Histor
     // Time is the event's line when every event has its own line (so times in messages are
     // line numbers), else its position.
     let by_line = events.windows(2).all(|w| w[0].line < w[1].line);
-    let time_of = |index: usize| if by_line { u64::from(events[index].line) } else { index as u64 };
+    let time_of = |index: usize| {
+        if by_line {
+            u64::from(events[index].line)
+        } else {
+            index as u64
+        }
+    };
     for (index, ev) in events.iter().enumerate() {
         if ev.kind == Kind::Invoke {
             if let Some(&(open, _)) = pending.get(&ev.process) {
-                return Err((ev.line, format!("process {} invokes again while its operation from line {} is open", ev.process, lines[open])));
+                return Err((
+                    ev.line,
+                    format!(
+                        "process {} invokes again while its operation from line {} is open",
+                        ev.process, lines[open]
+                    ),
+                ));
             }
-            let input = model.input(&ev.f, ev.key.as_deref(), &ev.value).map_err(|m| (ev.line, m))?;
+            let input = model
+                .input(&ev.f, ev.key.as_deref(), &ev.value)
+                .map_err(|m| (ev.line, m))?;
             pending.insert(ev.process, (ops.len(), index));
             ops.push(Some(Operation::unknown(ev.process, time_of(index), input)));
             lines.push(ev.line);
             continue;
         }
         let Some((idx, invoked)) = pending.remove(&ev.process) else {
-            return Err((ev.line, format!("process {} completes an operation it never invoked", ev.process)));
+            return Err((
+                ev.line,
+                format!(
+                    "process {} completes an operation it never invoked",
+                    ev.process
+                ),
+            ));
         };
         let inv = &events[invoked];
         if inv.f != ev.f || inv.key != ev.key {
-            return Err((ev.line, format!("completion :{} does not match the invocation :{} on line {}", ev.f, inv.f, inv.line)));
+            return Err((
+                ev.line,
+                format!(
+                    "completion :{} does not match the invocation :{} on line {}",
+                    ev.f, inv.f, inv.line
+                ),
+            ));
         }
         let time = time_of(index);
         let op = ops[idx].as_mut().expect("pending operations are present");
         let outcome = match ev.kind {
-            Kind::Ok => model.output(&op.input, &ev.value).map(|out| out.map_or(Failed::Unknown, Failed::Completed)),
+            Kind::Ok => model
+                .output(&op.input, &ev.value)
+                .map(|out| out.map_or(Failed::Unknown, Failed::Completed)),
             Kind::Fail => model.failed(&op.input, &ev.value),
             Kind::Info | Kind::Invoke => Ok(Failed::Unknown),
         }
@@ -371,7 +441,11 @@ pub(crate) fn pair<M: EventModel>(events: &[Event], model: &M) -> Result<(Histor
             Failed::Dropped => ops[idx] = None,
         }
     }
-    let (ops, lines): (Vec<_>, Vec<_>) = ops.into_iter().zip(lines).filter_map(|(op, line)| op.map(|op| (op, line))).unzip();
+    let (ops, lines): (Vec<_>, Vec<_>) = ops
+        .into_iter()
+        .zip(lines)
+        .filter_map(|(op, line)| op.map(|op| (op, line)))
+        .unzip();
     Ok((History { operations: ops }, lines))
 }
 
@@ -380,32 +454,70 @@ fn edn_events(forms: Vec<(u32, Edn)>) -> Result<Vec<Event>, (u32, String)> {
     let mut events = Vec::with_capacity(forms.len());
     for (line, form) in forms {
         if !matches!(form, Edn::Map(_)) {
-            return Err((line, format!("expected a map like {{:process 0, :type :invoke, ...}}, found {}", form.brief())));
+            return Err((
+                line,
+                format!(
+                    "expected a map like {{:process 0, :type :invoke, ...}}, found {}",
+                    form.brief()
+                ),
+            ));
         }
         let process = match form.get("process") {
             Some(Edn::Int(n)) if *n >= 0 => *n as u64,
             Some(Edn::Keyword(k)) if k == "nemesis" => continue,
-            Some(other) => return Err((line, format!(":process must be a non-negative integer or :nemesis, not {}", other.brief()))),
+            Some(other) => {
+                return Err((
+                    line,
+                    format!(
+                        ":process must be a non-negative integer or :nemesis, not {}",
+                        other.brief()
+                    ),
+                ))
+            }
             None => return Err((line, String::from("missing :process"))),
         };
         let kind = match form.get("type") {
-            Some(Edn::Keyword(k)) => Kind::from_name(k).ok_or_else(|| (line, format!(":type must be :invoke, :ok, :fail or :info, not :{k}")))?,
-            Some(other) => return Err((line, format!(":type must be a keyword, not {}", other.brief()))),
+            Some(Edn::Keyword(k)) => Kind::from_name(k).ok_or_else(|| {
+                (
+                    line,
+                    format!(":type must be :invoke, :ok, :fail or :info, not :{k}"),
+                )
+            })?,
+            Some(other) => {
+                return Err((
+                    line,
+                    format!(":type must be a keyword, not {}", other.brief()),
+                ))
+            }
             None => return Err((line, String::from("missing :type"))),
         };
         let f = match form.get("f") {
             Some(Edn::Keyword(k) | Edn::Str(k) | Edn::Symbol(k)) => k.clone(),
-            Some(other) => return Err((line, format!(":f must be a keyword, not {}", other.brief()))),
+            Some(other) => {
+                return Err((line, format!(":f must be a keyword, not {}", other.brief())))
+            }
             None => return Err((line, String::from("missing :f"))),
         };
         let key = match form.get("key") {
             None => None,
             Some(Edn::Str(s) | Edn::Keyword(s)) => Some(s.clone()),
             Some(Edn::Int(n)) => Some(n.to_string()),
-            Some(other) => return Err((line, format!(":key must be a string or an integer, not {}", other.brief()))),
+            Some(other) => {
+                return Err((
+                    line,
+                    format!(":key must be a string or an integer, not {}", other.brief()),
+                ))
+            }
         };
         let value = form.get("value").cloned().unwrap_or(Edn::Nil);
-        events.push(Event { line, process, kind, f, key, value });
+        events.push(Event {
+            line,
+            process,
+            kind,
+            f,
+            key,
+            value,
+        });
     }
     Ok(events)
 }
@@ -426,11 +538,19 @@ fn read_edn(text: &str, model: Option<ModelKind>, init: Option<RegValue>) -> Rea
     let events = edn_events(edn::read_document(text)?)?;
     match model.unwrap_or_else(|| infer_model(&events)) {
         ModelKind::Register => {
-            let (history, lines) = pair(&events, &RegisterEvents { nil_read_is_unknown: true, fail_means_false: false })?;
+            let (history, lines) = pair(
+                &events,
+                &RegisterEvents {
+                    nil_read_is_unknown: true,
+                    fail_means_false: false,
+                },
+            )?;
             Ok((AnyHistory::Register { init, history }, lines))
         }
         ModelKind::Kv => pair(&events, &KvEvents).map(|(h, l)| (AnyHistory::Kv(h), l)),
-        ModelKind::KvAppend => pair(&events, &AppendEvents).map(|(h, l)| (AnyHistory::KvAppend(h), l)),
+        ModelKind::KvAppend => {
+            pair(&events, &AppendEvents).map(|(h, l)| (AnyHistory::KvAppend(h), l))
+        }
     }
 }
 
@@ -441,7 +561,10 @@ fn reg_value(value: &Edn) -> Result<Option<RegValue>, String> {
         Edn::Int(n) => Ok(Some(RegValue::Int(*n))),
         Edn::Str(s) => Ok(Some(RegValue::Str(s.clone()))),
         Edn::Keyword(k) => Ok(Some(RegValue::Str(format!(":{k}")))),
-        other => Err(format!("a register value must be an integer, string or keyword, not {}", other.brief())),
+        other => Err(format!(
+            "a register value must be an integer, string or keyword, not {}",
+            other.brief()
+        )),
     }
 }
 
@@ -463,21 +586,30 @@ impl EventModel for RegisterEvents {
     fn input(&self, f: &str, _key: Option<&str>, value: &Edn) -> Result<RegisterInput, String> {
         match f {
             "read" => Ok(RegisterInput::Read),
-            "write" => Ok(RegisterInput::Write { value: some_reg_value(value, "write")? }),
+            "write" => Ok(RegisterInput::Write {
+                value: some_reg_value(value, "write")?,
+            }),
             "cas" => match value {
-                Edn::Vector(v) | Edn::List(v) if v.len() == 2 => {
-                    Ok(RegisterInput::Cas { expected: some_reg_value(&v[0], "cas")?, new: some_reg_value(&v[1], "cas")? })
-                }
+                Edn::Vector(v) | Edn::List(v) if v.len() == 2 => Ok(RegisterInput::Cas {
+                    expected: some_reg_value(&v[0], "cas")?,
+                    new: some_reg_value(&v[1], "cas")?,
+                }),
                 other => Err(format!("cas needs [old new], found {}", other.brief())),
             },
-            other => Err(format!("the register has no operation :{other} (expected :read, :write or :cas)")),
+            other => Err(format!(
+                "the register has no operation :{other} (expected :read, :write or :cas)"
+            )),
         }
     }
 
     fn output(&self, input: &RegisterInput, value: &Edn) -> Result<Option<RegisterOutput>, String> {
         Ok(Some(match input {
-            RegisterInput::Read if self.nil_read_is_unknown && *value == Edn::Nil => return Ok(None),
-            RegisterInput::Read => RegisterOutput::Value { value: reg_value(value)? },
+            RegisterInput::Read if self.nil_read_is_unknown && *value == Edn::Nil => {
+                return Ok(None)
+            }
+            RegisterInput::Read => RegisterOutput::Value {
+                value: reg_value(value)?,
+            },
             RegisterInput::Write { .. } => RegisterOutput::Done,
             RegisterInput::Cas { .. } => RegisterOutput::Cas { ok: true },
         }))
@@ -488,7 +620,9 @@ impl EventModel for RegisterEvents {
             return Ok(Failed::Dropped);
         }
         match (input, value) {
-            (RegisterInput::Cas { .. }, Edn::Vector(_)) => Ok(Failed::Completed(RegisterOutput::Cas { ok: false })),
+            (RegisterInput::Cas { .. }, Edn::Vector(_)) => {
+                Ok(Failed::Completed(RegisterOutput::Cas { ok: false }))
+            }
             (_, Edn::Keyword(k)) if k == "timed-out" => Ok(Failed::Unknown),
             _ => Ok(Failed::Dropped),
         }
@@ -496,14 +630,18 @@ impl EventModel for RegisterEvents {
 }
 
 fn need_key(key: Option<&str>, f: &str) -> Result<String, String> {
-    key.map(str::to_owned).ok_or_else(|| format!(":{f} needs a :key"))
+    key.map(str::to_owned)
+        .ok_or_else(|| format!(":{f} needs a :key"))
 }
 
 fn need_string(value: &Edn, f: &str) -> Result<String, String> {
     match value {
         Edn::Str(s) => Ok(s.clone()),
         Edn::Int(n) => Ok(n.to_string()),
-        other => Err(format!(":{f} needs a string :value, found {}", other.brief())),
+        other => Err(format!(
+            ":{f} needs a string :value, found {}",
+            other.brief()
+        )),
     }
 }
 
@@ -518,16 +656,28 @@ impl EventModel for AppendEvents {
         let key = need_key(key, f)?;
         match f {
             "get" => Ok(AppendInput::Get { key }),
-            "put" => Ok(AppendInput::Put { key, value: need_string(value, f)? }),
-            "append" => Ok(AppendInput::Append { key, value: need_string(value, f)? }),
-            other => Err(format!("the kv-append model has no operation :{other} (expected :get, :put or :append)")),
+            "put" => Ok(AppendInput::Put {
+                key,
+                value: need_string(value, f)?,
+            }),
+            "append" => Ok(AppendInput::Append {
+                key,
+                value: need_string(value, f)?,
+            }),
+            other => Err(format!(
+                "the kv-append model has no operation :{other} (expected :get, :put or :append)"
+            )),
         }
     }
 
     fn output(&self, input: &AppendInput, value: &Edn) -> Result<Option<AppendOutput>, String> {
         Ok(Some(match (input, value) {
-            (AppendInput::Get { .. }, Edn::Nil) => AppendOutput::Value { value: String::new() },
-            (AppendInput::Get { .. }, v) => AppendOutput::Value { value: need_string(v, "get")? },
+            (AppendInput::Get { .. }, Edn::Nil) => AppendOutput::Value {
+                value: String::new(),
+            },
+            (AppendInput::Get { .. }, v) => AppendOutput::Value {
+                value: need_string(v, "get")?,
+            },
             _ => AppendOutput::Done,
         }))
     }
@@ -558,14 +708,23 @@ impl EventModel for KvEvents {
     fn output(&self, input: &KvInput, value: &Edn) -> Result<Option<KvOutput>, String> {
         let flag = |what: &str| match value {
             Edn::Bool(b) => Ok(*b),
-            other => Err(format!(":{what} answers true or false, not {}", other.brief())),
+            other => Err(format!(
+                ":{what} answers true or false, not {}",
+                other.brief()
+            )),
         };
         Ok(Some(match input {
             KvInput::Get { .. } if *value == Edn::Nil => KvOutput::Value { value: None },
-            KvInput::Get { .. } => KvOutput::Value { value: Some(need_string(value, "get")?) },
+            KvInput::Get { .. } => KvOutput::Value {
+                value: Some(need_string(value, "get")?),
+            },
             KvInput::Set { .. } => KvOutput::Done,
-            KvInput::Contains { .. } => KvOutput::Present { present: flag("contains")? },
-            KvInput::Remove { .. } => KvOutput::Removed { existed: flag("remove")? },
+            KvInput::Contains { .. } => KvOutput::Present {
+                present: flag("contains")?,
+            },
+            KvInput::Remove { .. } => KvOutput::Removed {
+                existed: flag("remove")?,
+            },
         }))
     }
 

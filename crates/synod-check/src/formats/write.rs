@@ -35,7 +35,12 @@ fn schedule<I, O>(history: &History<I, O>, is_fail: impl Fn(&O) -> bool) -> Vec<
         events.push((op.ret.unwrap_or(u64::MAX), 1, id));
     }
     events.sort_unstable();
-    let mut next_process = history.operations.iter().map(|o| o.client).max().map_or(0, |m| m.saturating_add(1));
+    let mut next_process = history
+        .operations
+        .iter()
+        .map(|o| o.client)
+        .max()
+        .map_or(0, |m| m.saturating_add(1));
     let mut lane: BTreeMap<u64, (u64, bool)> = BTreeMap::new(); // client -> (process, open)
     let mut process_of = vec![0u64; history.operations.len()];
     let mut out = Vec::with_capacity(events.len());
@@ -62,7 +67,11 @@ fn schedule<I, O>(history: &History<I, O>, is_fail: impl Fn(&O) -> bool) -> Vec<
                 Some(_) => Kind::Ok,
             }
         };
-        out.push(Scheduled { kind, op: id, process: process_of[id as usize] });
+        out.push(Scheduled {
+            kind,
+            op: id,
+            process: process_of[id as usize],
+        });
     }
     out
 }
@@ -98,20 +107,33 @@ fn edn_reg(value: Option<&RegValue>) -> String {
     match value {
         None => String::from("nil"),
         Some(RegValue::Int(n)) => n.to_string(),
-        Some(RegValue::Str(s)) if s.len() > 1 && s.starts_with(':') && !s.contains(|c: char| c.is_whitespace() || "()[]{}\",;".contains(c)) => s.clone(),
+        Some(RegValue::Str(s))
+            if s.len() > 1
+                && s.starts_with(':')
+                && !s.contains(|c: char| c.is_whitespace() || "()[]{}\",;".contains(c)) =>
+        {
+            s.clone()
+        }
         Some(RegValue::Str(s)) => edn_string(s),
     }
 }
 
 /// `(f, value)` of a register event.
-fn register_fields(input: &RegisterInput, output: Option<&RegisterOutput>, kind: Kind) -> (&'static str, String) {
+fn register_fields(
+    input: &RegisterInput,
+    output: Option<&RegisterOutput>,
+    kind: Kind,
+) -> (&'static str, String) {
     match input {
         RegisterInput::Read => match (kind, output) {
             (Kind::Ok, Some(RegisterOutput::Value { value })) => ("read", edn_reg(value.as_ref())),
             _ => ("read", String::from("nil")),
         },
         RegisterInput::Write { value } => ("write", edn_reg(Some(value))),
-        RegisterInput::Cas { expected, new } => ("cas", format!("[{} {}]", edn_reg(Some(expected)), edn_reg(Some(new)))),
+        RegisterInput::Cas { expected, new } => (
+            "cas",
+            format!("[{} {}]", edn_reg(Some(expected)), edn_reg(Some(new))),
+        ),
     }
 }
 
@@ -120,7 +142,10 @@ pub fn to_edn(history: &AnyHistory) -> String {
     let mut out = String::new();
     let mut line = |process: u64, kind: Kind, f: &str, key: Option<&str>, value: String| {
         let key = key.map_or(String::new(), |k| format!(", :key {}", edn_string(k)));
-        out.push_str(&format!("{{:process {process}, :type :{}, :f :{f}{key}, :value {value}}}\n", kind_name(kind)));
+        out.push_str(&format!(
+            "{{:process {process}, :type :{}, :f :{f}{key}, :value {value}}}\n",
+            kind_name(kind)
+        ));
     };
     match history {
         AnyHistory::Register { history, .. } => {
@@ -148,7 +173,11 @@ pub fn to_edn(history: &AnyHistory) -> String {
     out
 }
 
-fn append_fields<'a>(input: &'a AppendInput, output: Option<&AppendOutput>, kind: Kind) -> (&'static str, &'a str, String) {
+fn append_fields<'a>(
+    input: &'a AppendInput,
+    output: Option<&AppendOutput>,
+    kind: Kind,
+) -> (&'static str, &'a str, String) {
     match input {
         AppendInput::Get { key } => match (kind, output) {
             (Kind::Ok, Some(AppendOutput::Value { value })) => ("get", key, edn_string(value)),
@@ -165,9 +194,13 @@ fn kv_fields(input: &KvInput, output: Option<&KvOutput>, kind: Kind) -> (&'stati
         (KvInput::Get { .. }, Some(KvOutput::Value { value: Some(v) })) => ("get", edn_string(v)),
         (KvInput::Get { .. }, _) => ("get", String::from("nil")),
         (KvInput::Set { value, .. }, _) => ("set", edn_string(value)),
-        (KvInput::Contains { .. }, Some(KvOutput::Present { present })) => ("contains", present.to_string()),
+        (KvInput::Contains { .. }, Some(KvOutput::Present { present })) => {
+            ("contains", present.to_string())
+        }
         (KvInput::Contains { .. }, _) => ("contains", String::from("nil")),
-        (KvInput::Remove { .. }, Some(KvOutput::Removed { existed })) => ("remove", existed.to_string()),
+        (KvInput::Remove { .. }, Some(KvOutput::Removed { existed })) => {
+            ("remove", existed.to_string())
+        }
         (KvInput::Remove { .. }, _) => ("remove", String::from("nil")),
     }
 }
@@ -176,7 +209,10 @@ fn kv_fields(input: &KvInput, output: Option<&KvOutput>, kind: Kind) -> (&'stati
 pub fn to_porcupine_kv(history: &AnyHistory) -> Result<String, String> {
     match history {
         AnyHistory::KvAppend(_) => Ok(to_edn(history)),
-        other => Err(format!("Porcupine's kv format holds kv-append histories, not {}", other.model().name())),
+        other => Err(format!(
+            "Porcupine's kv format holds kv-append histories, not {}",
+            other.model().name()
+        )),
     }
 }
 
@@ -184,7 +220,10 @@ pub fn to_porcupine_kv(history: &AnyHistory) -> Result<String, String> {
 /// expects integer values.
 pub fn to_jepsen_log(history: &AnyHistory) -> Result<String, String> {
     let AnyHistory::Register { history, .. } = history else {
-        return Err(format!("Jepsen etcd logs hold register histories, not {}", history.model().name()));
+        return Err(format!(
+            "Jepsen etcd logs hold register histories, not {}",
+            history.model().name()
+        ));
     };
     let mut out = String::new();
     for ev in schedule(history, |o| matches!(o, RegisterOutput::Cas { ok: false })) {
@@ -199,7 +238,11 @@ pub fn to_jepsen_log(history: &AnyHistory) -> Result<String, String> {
                 kind = Kind::Fail;
             }
         }
-        out.push_str(&format!("INFO  jepsen.util - {}\t:{}\t:{f}\t{value}\n", ev.process, kind_name(kind)));
+        out.push_str(&format!(
+            "INFO  jepsen.util - {}\t:{}\t:{f}\t{value}\n",
+            ev.process,
+            kind_name(kind)
+        ));
     }
     Ok(out)
 }

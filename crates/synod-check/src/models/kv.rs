@@ -30,7 +30,10 @@ impl KvInput {
     /// The key the request touches.
     pub fn key(&self) -> &str {
         match self {
-            KvInput::Get { key } | KvInput::Set { key, .. } | KvInput::Contains { key } | KvInput::Remove { key } => key,
+            KvInput::Get { key }
+            | KvInput::Set { key, .. }
+            | KvInput::Contains { key }
+            | KvInput::Remove { key } => key,
         }
     }
 }
@@ -62,12 +65,19 @@ impl Model for KvModel {
         None
     }
 
-    fn step(&self, state: &Self::State, input: &KvInput, output: Option<&KvOutput>) -> Step<Self::State> {
+    fn step(
+        &self,
+        state: &Self::State,
+        input: &KvInput,
+        output: Option<&KvOutput>,
+    ) -> Step<Self::State> {
         let legal = |ok: bool| if ok { Step::Unchanged } else { Step::Illegal };
         match (input, output) {
             (KvInput::Get { .. }, None) | (KvInput::Contains { .. }, None) => Step::Unchanged,
             (KvInput::Get { .. }, Some(KvOutput::Value { value })) => legal(value == state),
-            (KvInput::Contains { .. }, Some(KvOutput::Present { present })) => legal(*present == state.is_some()),
+            (KvInput::Contains { .. }, Some(KvOutput::Present { present })) => {
+                legal(*present == state.is_some())
+            }
             (KvInput::Set { value, .. }, None | Some(KvOutput::Done)) => {
                 if state.as_deref() == Some(value.as_str()) {
                     Step::Unchanged
@@ -76,8 +86,20 @@ impl Model for KvModel {
                 }
             }
             (KvInput::Remove { .. }, None) => remove(state),
-            (KvInput::Remove { .. }, Some(KvOutput::Removed { existed })) if *existed == state.is_some() => remove(state),
+            (KvInput::Remove { .. }, Some(KvOutput::Removed { existed }))
+                if *existed == state.is_some() =>
+            {
+                remove(state)
+            }
             _ => Step::Illegal,
+        }
+    }
+
+    fn is_read_only(&self, input: &KvInput, output: Option<&KvOutput>) -> bool {
+        match input {
+            KvInput::Get { .. } | KvInput::Contains { .. } => true,
+            KvInput::Remove { .. } => matches!(output, Some(KvOutput::Removed { existed: false })),
+            KvInput::Set { .. } => false,
         }
     }
 
@@ -96,7 +118,11 @@ impl Model for KvModel {
         if fits {
             Ok(())
         } else {
-            Err(format!("{} cannot answer {}", op_name(input), output_text(output)))
+            Err(format!(
+                "{} cannot answer {}",
+                op_name(input),
+                output_text(output)
+            ))
         }
     }
 
@@ -121,12 +147,23 @@ impl Model for KvModel {
         }
     }
 
-    fn describe_need(&self, label: &str, input: &KvInput, output: Option<&KvOutput>) -> Option<String> {
+    fn describe_need(
+        &self,
+        label: &str,
+        input: &KvInput,
+        output: Option<&KvOutput>,
+    ) -> Option<String> {
         let need_present = |present: bool| {
-            Some(if present { format!("{} to be present", quote(label)) } else { format!("{} to be absent", quote(label)) })
+            Some(if present {
+                format!("{} to be present", quote(label))
+            } else {
+                format!("{} to be absent", quote(label))
+            })
         };
         match (input, output?) {
-            (KvInput::Get { .. }, KvOutput::Value { value }) => Some(self.describe_state(label, value)),
+            (KvInput::Get { .. }, KvOutput::Value { value }) => {
+                Some(self.describe_state(label, value))
+            }
             (KvInput::Contains { .. }, KvOutput::Present { present }) => need_present(*present),
             (KvInput::Remove { .. }, KvOutput::Removed { existed }) => need_present(*existed),
             _ => None,

@@ -25,7 +25,9 @@ impl AppendInput {
     /// The key the request touches.
     pub fn key(&self) -> &str {
         match self {
-            AppendInput::Get { key } | AppendInput::Put { key, .. } | AppendInput::Append { key, .. } => key,
+            AppendInput::Get { key }
+            | AppendInput::Put { key, .. }
+            | AppendInput::Append { key, .. } => key,
         }
     }
 }
@@ -53,7 +55,12 @@ impl Model for KvAppendModel {
         String::new()
     }
 
-    fn step(&self, state: &String, input: &AppendInput, output: Option<&AppendOutput>) -> Step<String> {
+    fn step(
+        &self,
+        state: &String,
+        input: &AppendInput,
+        output: Option<&AppendOutput>,
+    ) -> Step<String> {
         match (input, output) {
             (AppendInput::Get { .. }, None) => Step::Unchanged,
             (AppendInput::Get { .. }, Some(AppendOutput::Value { value })) => {
@@ -63,7 +70,9 @@ impl Model for KvAppendModel {
                     Step::Illegal
                 }
             }
-            (AppendInput::Put { value, .. }, None | Some(AppendOutput::Done)) => Step::Changed(value.clone()),
+            (AppendInput::Put { value, .. }, None | Some(AppendOutput::Done)) => {
+                Step::Changed(value.clone())
+            }
             (AppendInput::Append { value, .. }, None | Some(AppendOutput::Done)) => {
                 if value.is_empty() {
                     return Step::Unchanged;
@@ -77,6 +86,14 @@ impl Model for KvAppendModel {
         }
     }
 
+    fn is_read_only(&self, input: &AppendInput, _output: Option<&AppendOutput>) -> bool {
+        match input {
+            AppendInput::Get { .. } => true,
+            AppendInput::Append { value, .. } => value.is_empty(),
+            AppendInput::Put { .. } => false,
+        }
+    }
+
     fn partition(&self, operations: &[Operation<AppendInput, AppendOutput>]) -> Vec<Partition> {
         partition_by_key(operations, AppendInput::key)
     }
@@ -85,17 +102,25 @@ impl Model for KvAppendModel {
         match (input, output) {
             (AppendInput::Get { .. }, AppendOutput::Value { .. }) => Ok(()),
             (AppendInput::Put { .. } | AppendInput::Append { .. }, AppendOutput::Done) => Ok(()),
-            (AppendInput::Get { .. }, AppendOutput::Done) => Err(String::from("get must answer a value")),
+            (AppendInput::Get { .. }, AppendOutput::Done) => {
+                Err(String::from("get must answer a value"))
+            }
             _ => Err(String::from("put and append answer done, not a value")),
         }
     }
 
     fn describe_operation(&self, input: &AppendInput, output: Option<&AppendOutput>) -> String {
         match (input, output) {
-            (AppendInput::Get { key }, Some(AppendOutput::Value { value })) => format!("get({}) -> {}", quote(key), quote(value)),
+            (AppendInput::Get { key }, Some(AppendOutput::Value { value })) => {
+                format!("get({}) -> {}", quote(key), quote(value))
+            }
             (AppendInput::Get { key }, _) => format!("get({}) -> ?", quote(key)),
-            (AppendInput::Put { key, value }, _) => format!("put({}, {})", quote(key), quote(value)),
-            (AppendInput::Append { key, value }, _) => format!("append({}, {})", quote(key), quote(value)),
+            (AppendInput::Put { key, value }, _) => {
+                format!("put({}, {})", quote(key), quote(value))
+            }
+            (AppendInput::Append { key, value }, _) => {
+                format!("append({}, {})", quote(key), quote(value))
+            }
         }
     }
 
@@ -103,9 +128,16 @@ impl Model for KvAppendModel {
         format!("{} = {}", quote(label), quote(state))
     }
 
-    fn describe_need(&self, label: &str, input: &AppendInput, output: Option<&AppendOutput>) -> Option<String> {
+    fn describe_need(
+        &self,
+        label: &str,
+        input: &AppendInput,
+        output: Option<&AppendOutput>,
+    ) -> Option<String> {
         match (input, output?) {
-            (AppendInput::Get { .. }, AppendOutput::Value { value }) => Some(format!("{} = {}", quote(label), quote(value))),
+            (AppendInput::Get { .. }, AppendOutput::Value { value }) => {
+                Some(format!("{} = {}", quote(label), quote(value)))
+            }
             _ => None,
         }
     }

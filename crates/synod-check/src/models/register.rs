@@ -86,12 +86,24 @@ impl Model for RegisterModel {
         self.init.clone()
     }
 
-    fn step(&self, state: &Self::State, input: &RegisterInput, output: Option<&RegisterOutput>) -> Step<Self::State> {
+    fn step(
+        &self,
+        state: &Self::State,
+        input: &RegisterInput,
+        output: Option<&RegisterOutput>,
+    ) -> Step<Self::State> {
         match (input, output) {
             (RegisterInput::Read, None) => Step::Unchanged,
-            (RegisterInput::Read, Some(RegisterOutput::Value { value })) if value == state => Step::Unchanged,
-            (RegisterInput::Write { value }, None | Some(RegisterOutput::Done)) => write(state, value),
-            (RegisterInput::Cas { expected, new }, out @ (None | Some(RegisterOutput::Cas { .. }))) => {
+            (RegisterInput::Read, Some(RegisterOutput::Value { value })) if value == state => {
+                Step::Unchanged
+            }
+            (RegisterInput::Write { value }, None | Some(RegisterOutput::Done)) => {
+                write(state, value)
+            }
+            (
+                RegisterInput::Cas { expected, new },
+                out @ (None | Some(RegisterOutput::Cas { .. })),
+            ) => {
                 let swaps = state.as_ref() == Some(expected);
                 match out {
                     Some(RegisterOutput::Cas { ok }) if *ok != swaps => Step::Illegal,
@@ -103,22 +115,37 @@ impl Model for RegisterModel {
         }
     }
 
+    fn is_read_only(&self, input: &RegisterInput, output: Option<&RegisterOutput>) -> bool {
+        match input {
+            RegisterInput::Read => true,
+            RegisterInput::Cas { .. } => matches!(output, Some(RegisterOutput::Cas { ok: false })),
+            RegisterInput::Write { .. } => false,
+        }
+    }
+
     fn validate(&self, input: &RegisterInput, output: &RegisterOutput) -> Result<(), String> {
         match (input, output) {
             (RegisterInput::Read, RegisterOutput::Value { .. })
             | (RegisterInput::Write { .. }, RegisterOutput::Done)
             | (RegisterInput::Cas { .. }, RegisterOutput::Cas { .. }) => Ok(()),
-            _ => Err(String::from("output kind does not match the operation (read: value, write: done, cas: cas)")),
+            _ => Err(String::from(
+                "output kind does not match the operation (read: value, write: done, cas: cas)",
+            )),
         }
     }
 
     fn describe_operation(&self, input: &RegisterInput, output: Option<&RegisterOutput>) -> String {
         match (input, output) {
-            (RegisterInput::Read, Some(RegisterOutput::Value { value })) => format!("read() -> {}", show(value)),
+            (RegisterInput::Read, Some(RegisterOutput::Value { value })) => {
+                format!("read() -> {}", show(value))
+            }
             (RegisterInput::Read, _) => String::from("read() -> ?"),
             (RegisterInput::Write { value }, _) => format!("write({value})"),
             (RegisterInput::Cas { expected, new }, Some(RegisterOutput::Cas { ok })) => {
-                format!("cas({expected}, {new}) -> {}", if *ok { "ok" } else { "fail" })
+                format!(
+                    "cas({expected}, {new}) -> {}",
+                    if *ok { "ok" } else { "fail" }
+                )
             }
             (RegisterInput::Cas { expected, new }, _) => format!("cas({expected}, {new}) -> ?"),
         }
@@ -128,9 +155,16 @@ impl Model for RegisterModel {
         format!("the register holds {}", show(state))
     }
 
-    fn describe_need(&self, _label: &str, input: &RegisterInput, output: Option<&RegisterOutput>) -> Option<String> {
+    fn describe_need(
+        &self,
+        _label: &str,
+        input: &RegisterInput,
+        output: Option<&RegisterOutput>,
+    ) -> Option<String> {
         match (input, output?) {
-            (RegisterInput::Read, RegisterOutput::Value { value }) => Some(format!("the register to hold {}", show(value))),
+            (RegisterInput::Read, RegisterOutput::Value { value }) => {
+                Some(format!("the register to hold {}", show(value)))
+            }
             (RegisterInput::Cas { expected, .. }, RegisterOutput::Cas { ok: true }) => {
                 Some(format!("the register to hold {expected}"))
             }

@@ -8,7 +8,10 @@ use synod_check::{read_history, CheckOptions, CheckResult, Parsed, ReadOptions};
 /// `<repo>/../shared/conformance/porcupine`. Missing data is a failure, not a skip: a checker
 /// whose conformance suite silently does not run is not tested.
 pub fn conformance_dir() -> PathBuf {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance/porcupine"));
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/conformance/porcupine"
+    ));
     assert!(
         dir.join("verdicts.csv").is_file(),
         "conformance data not found at {}: the repository must be cloned with `shared/` beside it \
