@@ -102,7 +102,7 @@ impl Cluster {
 
     /// Carries out everything node `i` wants done, checking that every `Promise` and
     /// `Accepted` message is preceded (in the same batch) by the durable write it depends on.
-    fn drain(&mut self, i: u8) {
+    pub fn drain(&mut self, i: u8) {
         let id = NodeId(i);
         let mut persisted_promise = false;
         let mut persisted_accept = false;

@@ -4,6 +4,8 @@ mod basic_paxos;
 mod bugs;
 mod fuzz;
 mod handlers;
+mod membership;
 mod multi_paxos;
 mod reads;
+mod snapshots;
 mod strategies;
