@@ -563,14 +563,14 @@ impl Bitset {
 
     fn set(&mut self, i: u32) {
         let (w, b) = ((i / 64) as usize, i % 64);
-        debug_assert!(self.words[w] & (1 << b) == 0);
+        assert!(self.words[w] & (1 << b) == 0, "operation placed twice");
         self.words[w] |= 1 << b;
         self.hash ^= bit_hash(i);
     }
 
     fn clear(&mut self, i: u32) {
         let (w, b) = ((i / 64) as usize, i % 64);
-        debug_assert!(self.words[w] & (1 << b) != 0);
+        assert!(self.words[w] & (1 << b) != 0, "operation removed twice");
         self.words[w] &= !(1 << b);
         self.hash ^= bit_hash(i);
     }
