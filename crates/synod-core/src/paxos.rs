@@ -606,6 +606,27 @@ impl PaxosNode {
                 }
             }
         }
+        if self.multi && !self.is_voter() {
+            // It learned of its own removal while campaigning (from a promise): a node that
+            // no longer votes does not lead either.
+            if let Some(ballot) = self.my_ballot() {
+                emit(
+                    out,
+                    Event::SteppedDown {
+                        ballot,
+                        higher: ballot,
+                    },
+                );
+                self.abandon(out);
+            }
+            // Commands waiting here will never be proposed by this node.
+            for command in std::mem::take(&mut self.pending) {
+                if let Some(client) = self.replica.unwait(command.id) {
+                    let leader = self.leader_hint.filter(|l| *l != self.config.id);
+                    reply(out, client, command.id, ReplyStatus::Redirect { leader });
+                }
+            }
+        }
         self.maybe_snapshot(out);
     }
 
@@ -1725,9 +1746,13 @@ impl PaxosNode {
             },
         );
         self.apply_ready(out);
-        self.asked_at = None;
-        if full {
-            // There is more: ask for the next batch at once.
+        if news > 0 {
+            // Progress: the next request need not wait for the retry period. (Without
+            // progress it must, or two nodes could bounce requests forever.)
+            self.asked_at = None;
+        }
+        if full && news > 0 {
+            // There is more, and this batch helped: ask for the next one at once.
             self.ask_for_catch_up(from, out);
         }
         if matches!(self.phase, Phase::Preparing { .. }) {

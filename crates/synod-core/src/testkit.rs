@@ -96,6 +96,11 @@ impl Cluster {
         }
     }
 
+    /// Node `i`, if it exists and is up.
+    pub fn node_opt(&self, i: u8) -> Option<&Node> {
+        self.nodes.get(usize::from(i)).and_then(Option::as_ref)
+    }
+
     pub fn node(&self, i: u8) -> &Node {
         self.nodes[usize::from(i)].as_ref().expect("node is up")
     }
@@ -221,7 +226,8 @@ impl Cluster {
 
     pub fn deliver_envelope(&mut self, env: Envelope) {
         let to = env.to.0;
-        if let Some(node) = self.nodes[usize::from(to)].as_mut() {
+        // A message to a node that was never created is lost, as on a real network.
+        if let Some(node) = self.nodes.get_mut(usize::from(to)).and_then(Option::as_mut) {
             node.on_message(env.from, env.msg);
             self.drain(to);
         }
@@ -234,7 +240,14 @@ impl Cluster {
                 return;
             }
         }
-        panic!("messages never stopped flowing");
+        let tail: Vec<String> = self
+            .sent
+            .iter()
+            .rev()
+            .take(6)
+            .map(|e| format!("{} -> {}: {}", e.from, e.to, e.msg))
+            .collect();
+        panic!("messages never stopped flowing: {tail:#?}");
     }
 
     /// Drops every in-flight message matching `pred`; returns how many.

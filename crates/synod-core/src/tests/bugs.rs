@@ -448,14 +448,114 @@ fn naive_quorum_read_returns_a_write_that_was_never_chosen() {
     assert_eq!(verdict, Verdict::AskAgain { slot: Slot(1) });
 }
 
+/// n2 snapshots through slot u, one more write lands in u + 1, and n2 restarts from its
+/// snapshot.
+fn restart_from_snapshot(bug: Option<Bug>) -> Cluster {
+    let mut c = cluster(3, bug);
+    n1_leads(&mut c);
+    c.client(0, 0, 1, set("k", "before"));
+    c.deliver_all();
+    c.nodes[1].as_mut().unwrap().snapshot_now().unwrap();
+    c.drain(1);
+    c.client(0, 0, 2, set("k", "after"));
+    c.deliver_all();
+    c.crash(1);
+    c.restart(1);
+    c
+}
+
 #[test]
-fn reserved_bugs_change_nothing_yet() {
-    for bug in [Bug::SnapshotOffByOne, Bug::TwoConfigChanges] {
-        let mut c = cluster(3, Some(bug));
-        n1_leads(&mut c);
-        c.client(0, 0, 1, set("k", "v"));
+fn snapshot_off_by_one_skips_the_slot_after_the_snapshot() {
+    let c = restart_from_snapshot(Some(Bug::SnapshotOffByOne));
+    assert!(c.bug_triggered(Bug::SnapshotOffByOne));
+    assert_eq!(c.node(1).applied_index(), c.node(0).applied_index());
+    assert_ne!(
+        c.node(1).applied_digest(),
+        c.node(0).applied_digest(),
+        "same log position, different table"
+    );
+    assert_eq!(
+        c.value(1, "k").as_deref(),
+        Some("before"),
+        "slot u + 1 skipped"
+    );
+    assert!(c.check_safe().is_err(), "the convergence oracle catches it");
+
+    let c = restart_from_snapshot(None);
+    assert_eq!(c.node(1).applied_digest(), c.node(0).applied_digest());
+    assert_eq!(c.value(1, "k").as_deref(), Some("after"));
+    c.assert_safe();
+}
+
+/// n1 leads three voters and a learner n4; only n1 and n4 can talk when a command arrives.
+fn leader_and_learner_alone(bug: Option<Bug>) -> Cluster {
+    let mut c = cluster(3, bug);
+    n1_leads(&mut c);
+    let bugs = bug.map_or_else(Bugs::none, Bugs::only);
+    let voters = vec![NodeId(0), NodeId(1), NodeId(2)];
+    c.add_node(NodeConfig::learner(NodeId(3), voters, Protocol::MultiPaxos).with_bugs(bugs));
+    let add = AdminCommand::AddLearner {
+        node: NodeId(3),
+        catch_up: CatchUpMethod::Replay,
+    };
+    c.nodes[0].as_mut().unwrap().on_admin(add).unwrap();
+    c.drain(0);
+    c.run(30);
+    assert_eq!(c.node(3).role(), Role::Learner);
+    c.client(0, 1, 1, set("k", "v"));
+    for _ in 0..5 {
+        c.drop_where(|e| e.to != NodeId(3) && e.from != NodeId(3));
         c.deliver_all();
-        c.assert_safe();
-        assert!(!c.bug_triggered(bug));
+    }
+    c
+}
+
+#[test]
+fn two_config_changes_counts_a_learner_toward_the_quorum() {
+    let c = leader_and_learner_alone(Some(Bug::TwoConfigChanges));
+    assert!(c.bug_triggered(Bug::TwoConfigChanges));
+    assert_eq!(
+        c.ok_result(1, 1),
+        Some(KvResult::Done),
+        "chosen by one voter of three and a learner"
+    );
+    assert!(
+        !c.violations.is_empty(),
+        "the learner-quorum oracle catches it"
+    );
+
+    let c = leader_and_learner_alone(None);
+    assert_eq!(c.ok_result(1, 1), None);
+    assert!(c.violations.is_empty());
+}
+
+#[test]
+fn two_config_changes_lets_a_second_change_start_while_one_is_in_flight() {
+    for bug in [Some(Bug::TwoConfigChanges), None] {
+        let mut c = cluster(3, bug);
+        n1_leads(&mut c);
+        let leader = c.nodes[0].as_mut().unwrap();
+        let add = |i: u8| AdminCommand::AddLearner {
+            node: NodeId(i),
+            catch_up: CatchUpMethod::Replay,
+        };
+        assert_eq!(leader.on_admin(add(3)), Ok(()));
+        let second = leader.on_admin(add(4));
+        c.drain(0);
+        c.run(20);
+        if bug.is_some() {
+            assert_eq!(second, Ok(()));
+            assert!(c.bug_triggered(Bug::TwoConfigChanges));
+            let err = c
+                .check_safe()
+                .expect_err("the one-change oracle catches it");
+            assert!(err.contains("two configuration changes"), "{err}");
+            // Both were computed from the same membership: the second undid the first.
+            let m = c.node(0).membership().unwrap();
+            assert!(!m.is_learner(NodeId(3)) && m.is_learner(NodeId(4)));
+        } else {
+            assert!(matches!(second, Err(AdminError::ChangeInFlight { .. })));
+            c.assert_safe();
+        }
     }
 }
