@@ -26,8 +26,10 @@
 //! - [`sequencer`]: one fixed node numbers every command;
 //! - [`paxos`]: basic Paxos (two phases per command) and Multi-Paxos (a stable leader).
 //!
-//! [`bugs`] lists the deliberately broken variants a learner can switch on, and
-//! [`quorum_read`] is the client's half of the story's quorum read.
+//! [`bugs`] lists the deliberately broken variants a learner can switch on,
+//! [`quorum_read`] is the client's half of the story's quorum read, and [`membership`]
+//! holds the end of the story: snapshots, and adding a node by replaying the log from the
+//! start or by installing a snapshot.
 //!
 //! # Design decisions a host should know
 //!
@@ -44,8 +46,20 @@
 //!   back-off of 4 × failed attempts (capped at 4) plus 0..=8 drawn, hold-back of 6.
 //! - **Everything queued is bounded**: pending commands per node
 //!   ([`paxos::MAX_PENDING`]), slots in flight ([`paxos::MAX_IN_FLIGHT`]), waiting clients,
-//!   the timestamp hold-back queue and catch-up replies. The decided log itself grows until
-//!   snapshots arrive (a later issue, with bugs 10 and 11).
+//!   the timestamp hold-back queue and catch-up replies. The decided log grows until a
+//!   snapshot compacts it ([`NodeConfig::snapshot_every`], or [`Node::snapshot_now`]).
+//! - **Snapshots** (both Paxos variants) cover applied slots only, carry the table, the
+//!   de-duplication table and the memberships, and are durable
+//!   ([`DurableWrite::Snapshot`]): a restarted node restores its snapshot and replays the
+//!   decided entries after it. A replica behind the sender's compaction point receives
+//!   `InstallSnapshot` (kind `"snapshot"`, size [`Snapshot::size_bytes`]) and then the tail.
+//! - **Membership** (Multi-Paxos only) changes through the log ([`Value::Reconfigure`]) on an
+//!   admin request to the leader ([`Node::on_admin`] with an [`AdminCommand`]); a new node
+//!   is created with [`NodeConfig::learner`], joins as a learner that never counts toward a
+//!   quorum, catches up by [`CatchUpMethod::Replay`] or [`CatchUpMethod::Snapshot`], and is
+//!   then promoted. A change decided in slot `s` governs slots from `s + α` on
+//!   ([`CONFIG_DELAY`] = [`paxos::MAX_IN_FLIGHT`]); one change at a time. The other
+//!   strategies answer [`AdminError::Unsupported`].
 //! - **At-most-once** assumes each client has one command outstanding at a time with
 //!   increasing sequence numbers (see the `replica` module).
 

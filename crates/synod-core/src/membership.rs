@@ -6,7 +6,7 @@
 //! A [`Membership`] lists the *voters* (the acceptors whose answers make quorums) and the
 //! *learners* (nodes that receive every decision and apply it, but never count toward a
 //! quorum). The membership changes only through the log: a leader proposes
-//! [`Value::Reconfigure`](crate::Value::Reconfigure) with the whole new membership, and the
+//! [`Value::Reconfigure`] with the whole new membership, and the
 //! change is a decision like any other.
 //!
 //! **Which configuration governs a slot.** A reconfiguration decided in slot `s` is *in force*
@@ -28,6 +28,13 @@
 //! removes at most one voter ([`AdminCommand`]): adding a node is two changes, *add as a
 //! learner* and then *promote*. Once a change is decided and nothing else waits, the leader
 //! fills the rest of the window with no-ops so the change comes into force promptly.
+//!
+//! A change carries the whole new membership, computed from the newest decided one. If a
+//! leader is deposed with its change accepted by a minority, the next leader may not see it
+//! and start another; a later leader can still recover and decide the first one, which then
+//! replaces the second. Safety does not depend on it (every quorum is counted in the
+//! membership of its slot, and phase 1 covers every known membership), but the page should
+//! show the decided memberships, not the requests.
 //!
 //! # Snapshots
 //!

@@ -1007,6 +1007,9 @@ impl Node {
     /// Oracle: the id of every command that changed this node's state machine, in the order
     /// applied. A correct node lists each id at most once (at-most-once); with
     /// [`Bug::NoDedup`] a retried command appears twice.
+    ///
+    /// Commands covered by a snapshot the node installed (from a peer, or its own after a
+    /// restart) are not listed: the list starts over with what it applied itself since.
     pub fn applied_commands(&self) -> &[CommandId] {
         self.engine().applied_commands()
     }
