@@ -155,6 +155,7 @@ fn test() -> Result {
             ]),
         )
     })?;
+    step("wasm determinism", &mut wasm_determinism)?;
     step("web build", &mut || web_build(&tools))?;
     step("browser tests", &mut || browser::run_all(&tools))?;
     println!("\nall checks passed in {:.0?}", started.elapsed());
@@ -162,6 +163,32 @@ fn test() -> Result {
         println!("  {name:<14} {d:.1?}");
     }
     Ok(())
+}
+
+/// Runs a fixed set of seeded worlds natively and in wasm (Node.js, through
+/// `wasm-bindgen-test-runner`) and fails unless their trace hashes agree.
+fn wasm_determinism() -> Result {
+    let native = synod_sim::fuzz::determinism_fingerprint();
+    println!(
+        "\n==> native trace hashes\n    {}",
+        native.replace(',', "\n    ")
+    );
+    let runner = tools::cargo_bin().join("wasm-bindgen-test-runner");
+    run(
+        "the same seeds in wasm must give the same trace hashes",
+        cargo()
+            .args([
+                "test",
+                "--target",
+                "wasm32-unknown-unknown",
+                "-p",
+                "synod-sim",
+                "--test",
+                "wasm_determinism",
+            ])
+            .env("SYNOD_NATIVE_HASHES", &native)
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", runner),
+    )
 }
 
 /// Builds the site into `dist/` with Trunk, using only the installed tools.

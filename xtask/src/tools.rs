@@ -22,7 +22,7 @@ pub struct Tools {
 }
 
 /// `$CARGO_HOME/bin`, where `cargo install` puts binaries.
-fn cargo_bin() -> PathBuf {
+pub fn cargo_bin() -> PathBuf {
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))

@@ -379,3 +379,35 @@ impl fmt::Display for Summary {
         )
     }
 }
+
+/// Trace hashes of a fixed set of runs, as `seed:hash` pairs: the same string on every
+/// platform, or determinism is broken. `cargo xtask test` compares the native value with the
+/// one computed in wasm.
+pub fn determinism_fingerprint() -> String {
+    let mut parts = Vec::new();
+    let three = FuzzConfig::new(3);
+    let five = FuzzConfig::new(5);
+    let naive = FuzzConfig {
+        protocol: Protocol::Naive,
+        ..FuzzConfig::new(3)
+    };
+    let basic = FuzzConfig {
+        protocol: Protocol::BasicPaxos,
+        read_mode: ReadMode::Quorum,
+        ..FuzzConfig::new(3)
+    };
+    let runs = (0..6)
+        .map(|s| (s, &three))
+        .chain((0..2).map(|s| (s, &five)))
+        .chain([(0, &naive), (0, &basic)]);
+    for (seed, config) in runs {
+        let report = run(scenario(seed, config), true).expect("fuzz scenarios are valid");
+        parts.push(format!(
+            "{}/{}/{seed}:{:016x}",
+            config.protocol.name(),
+            config.nodes,
+            report.trace_hash
+        ));
+    }
+    parts.join(",")
+}
