@@ -271,6 +271,14 @@ impl Scenario {
         s
     }
 
+    /// The same scenario with only the interventions up to and including time `t`: the
+    /// past of the moment `t`, from which a different future can be forked.
+    pub fn truncated(&self, t: Time) -> Scenario {
+        let mut s = self.clone();
+        s.interventions.retain(|i| i.at <= t);
+        s
+    }
+
     /// Checks that the scenario makes sense, naming the first thing that does not.
     pub fn validate(&self) -> Result<(), ScenarioError> {
         let bad = |what: String| Err(ScenarioError(what));

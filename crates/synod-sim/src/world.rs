@@ -330,6 +330,9 @@ pub struct Simulation {
     nodes: Vec<NodeSlot>,
     clients: Vec<ClientSlot>,
     in_flight: BTreeMap<MsgId, Envelope>,
+    /// Messages no longer in flight (delivered or dropped), kept while the trace is
+    /// recorded so the page can show what any past message carried.
+    archive: BTreeMap<MsgId, Envelope>,
     /// One-way links that lose every message (cuts and partitions).
     blocked: BTreeSet<(Endpoint, Endpoint)>,
     /// One-way links whose messages wait in flight.
@@ -398,6 +401,7 @@ impl Simulation {
             nodes,
             clients,
             in_flight: BTreeMap::new(),
+            archive: BTreeMap::new(),
             blocked: BTreeSet::new(),
             held: BTreeSet::new(),
             history: Vec::new(),
@@ -476,6 +480,12 @@ impl Simulation {
     /// Messages on the wire right now.
     pub fn in_flight(&self) -> impl Iterator<Item = &Envelope> {
         self.in_flight.values()
+    }
+
+    /// Any message sent so far: in flight, or (while the trace is recorded) delivered or
+    /// dropped.
+    pub fn message(&self, id: MsgId) -> Option<&Envelope> {
+        self.in_flight.get(&id).or_else(|| self.archive.get(&id))
     }
 
     /// A picture of every node (`None` for a crashed one).
@@ -829,6 +839,9 @@ impl Simulation {
             return; // Held, or rescheduled: another queue entry delivers it.
         }
         let env = self.in_flight.remove(&id).expect("checked above");
+        if self.record_trace {
+            self.archive.insert(id, env.clone());
+        }
         let (from, to) = (env.from, env.to);
         let reachable = match to {
             Endpoint::Node(n) => self.nodes[n.index()].node.is_some(),

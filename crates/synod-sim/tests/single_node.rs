@@ -166,3 +166,21 @@ fn nonsense_scenarios_are_refused_with_the_reason() {
         .to_string()
         .contains("latency_min_us"));
 }
+
+#[test]
+fn forking_from_an_earlier_moment_replays_the_past_exactly() {
+    let mut live = Simulation::new(Scenario::single_node(4)).unwrap();
+    submit(&mut live, 0, set("a", "1"));
+    live.run_until(Time(200_000));
+    let hash_at_200ms = live.trace_hash();
+    submit(&mut live, 1, KvOp::Get { key: "a".into() });
+    live.run_until(Time(400_000));
+    // Go back to 200 ms: the first intervention survives, the second is gone.
+    let past = live.scenario().truncated(Time(200_000));
+    assert_eq!(past.interventions.len(), 1);
+    let mut fork = Simulation::new(past).unwrap();
+    fork.run_until(Time(200_000));
+    assert_eq!(fork.trace_hash(), hash_at_200ms);
+    let first_msg = fork.message(synod_sim::MsgId(0)).expect("archived");
+    assert_eq!(first_msg.payload.kind(), "request");
+}
