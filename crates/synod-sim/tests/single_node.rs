@@ -171,16 +171,17 @@ fn nonsense_scenarios_are_refused_with_the_reason() {
 fn forking_from_an_earlier_moment_replays_the_past_exactly() {
     let mut live = Simulation::new(Scenario::single_node(4)).unwrap();
     submit(&mut live, 0, set("a", "1"));
+    live.run_until(Time(150_000));
+    let hash_at_150ms = live.trace_hash();
     live.run_until(Time(200_000));
-    let hash_at_200ms = live.trace_hash();
     submit(&mut live, 1, KvOp::Get { key: "a".into() });
     live.run_until(Time(400_000));
-    // Go back to 200 ms: the first intervention survives, the second is gone.
-    let past = live.scenario().truncated(Time(200_000));
+    // Go back to 150 ms: the first intervention survives, the second is gone.
+    let past = live.scenario().truncated(Time(150_000));
     assert_eq!(past.interventions.len(), 1);
     let mut fork = Simulation::new(past).unwrap();
-    fork.run_until(Time(200_000));
-    assert_eq!(fork.trace_hash(), hash_at_200ms);
+    fork.run_until(Time(150_000));
+    assert_eq!(fork.trace_hash(), hash_at_150ms);
     let first_msg = fork.message(synod_sim::MsgId(0)).expect("archived");
     assert_eq!(first_msg.payload.kind(), "request");
 }
