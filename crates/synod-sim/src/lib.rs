@@ -11,9 +11,13 @@
 //! - [`oracle`]: the cluster-wide safety checks run after every event.
 //! - [`history`]: the client history handed to the linearizability checker.
 //! - [`fuzz`]: random scenarios with faults, a liveness phase, and the verdict of a run.
+//! - [`link`]: share links (a scenario and a view in a URL fragment) and their errors.
+//! - [`export`]: the history, the trace and the scenario as files.
 
+pub mod export;
 pub mod fuzz;
 pub mod history;
+pub mod link;
 pub mod oracle;
 pub mod rng;
 pub mod scenario;
