@@ -629,7 +629,8 @@ fn a_link_that_would_decompress_beyond_the_limit_is_too_large() {
 #[test]
 fn unknown_fields_are_refused_with_their_path() {
     let base = serde_json::to_value(ten_interventions()).expect("json");
-    let cases: [(&str, fn(&mut serde_json::Value)); 4] = [
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(&str, Edit); 4] = [
         ("scenario.cluster.flux_capacitor", |v| {
             v["scenario"]["cluster"]["flux_capacitor"] = 1.into();
         }),
