@@ -1,36 +1,71 @@
 //! The Yew components. They read [`Playground`] and dispatch [`Action`]s; nothing here
 //! changes the simulation directly.
+//!
+//! Components that need much of the state take [`StateProps`] (the handle plus the revision
+//! it rendered, compared by revision); leaves (a node, a message dot, a timeline bar) take
+//! narrow props so that Yew skips the ones that did not change.
 
-use crate::format::{op_label, outcome_class, time};
-use crate::geometry::{
-    client_position, endpoint_position, lerp, node_position, progress, VIEW_H, VIEW_W,
+use crate::derived::{CheckView, MarkerKind};
+use crate::format::{
+    ballot_hue, message_sentence, narrate, op_label, outcome_class, payload_command, payload_slot,
+    per, time,
 };
-use crate::state::{Action, OpKind, Playground, SPEEDS};
-use synod_core::{ClientId, NodeView};
-use synod_sim::{HistoryEntry, Time};
-use web_sys::HtmlInputElement;
+use crate::geometry::{
+    client_position, endpoint_position, lerp, node_position, progress, Point, VIEW_H, VIEW_W,
+};
+use crate::perf;
+use crate::state::{Action, OpKind, Playground, Selection, Setup, SPEEDS};
+use std::collections::BTreeSet;
+use synod_check::Verdict;
+use synod_core::{Bug, ClientId, CommandId, NodeId, NodeView, Protocol, ReadMode, Role};
+use synod_sim::world::{Endpoint, Payload};
+use synod_sim::{MsgId, Outcome, Simulation, Time};
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 /// How often the animation clock fires, in milliseconds.
 const FRAME_MS: u32 = 16;
 
 /// How much virtual time the timeline shows at once.
-const TIMELINE_WINDOW_US: u64 = 2_000_000;
+const TIMELINE_WINDOW_US: u64 = 4_000_000;
+
+/// How many narration lines are shown, and how far back the filter looks.
+const NARRATION_LINES: usize = 40;
+const NARRATION_SCAN: usize = 4000;
+
+/// How many log slots each node card shows (the latest ones).
+const LOG_SLOTS: usize = 12;
 
 /// The one hook that owns the wall clock: it dispatches a [`Action::Frame`] every
 /// `FRAME_MS` and stops when the component goes away. The closure captures the dispatcher,
-/// never a snapshot of the state.
+/// never a snapshot of the state. It also starts the per-frame work measurement that the
+/// page finishes once the frame has rendered (see [`crate::perf`]).
 #[hook]
 pub fn use_animation_clock(dispatcher: UseReducerDispatcher<Playground>) {
     use_effect_with((), move |_| {
         let interval = gloo_timers::callback::Interval::new(FRAME_MS, move || {
-            let now_ms = web_sys::window()
-                .and_then(|w| w.performance())
-                .map(|p| p.now())
-                .unwrap_or_default();
+            let now_ms = perf::now_ms();
+            perf::frame_started(now_ms);
             dispatcher.dispatch(Action::Frame { now_ms });
         });
         move || drop(interval)
+    });
+}
+
+/// Keyboard shortcuts for playback, listened to on the whole document. Keys typed into
+/// inputs are left alone.
+#[hook]
+fn use_keyboard(dispatcher: UseReducerDispatcher<Playground>) {
+    use_effect_with((), move |_| {
+        let listener = crate::keys::KeyListener::attach(move |key| {
+            if let Some(a) = crate::keys::action_for(&key) {
+                dispatcher.dispatch(a);
+                true
+            } else {
+                false
+            }
+        });
+        move || drop(listener)
     });
 }
 
@@ -39,76 +74,53 @@ pub fn use_animation_clock(dispatcher: UseReducerDispatcher<Playground>) {
 pub fn App() -> Html {
     let state = use_reducer(Playground::new);
     use_animation_clock(state.dispatcher());
+    use_keyboard(state.dispatcher());
     // One callback for the component's lifetime, so children's props stay equal.
     let dispatch = {
         let d = state.dispatcher();
         use_memo((), move |_| Callback::from(move |a: Action| d.dispatch(a)))
     };
     let dispatch = (*dispatch).clone();
+    use_effect(perf::frame_rendered);
+    let rev = state.revision;
+    let now = state.now();
     html! {
         <div class="app" data-app-ready="true">
             <header>
                 <h1>{ "Synod" }</h1>
-                <p class="tagline">
-                    { "One single-threaded node, two clients. Issue calls from both clients at \
-                       once: they overlap in time, yet the node executes them one after \
-                       the other, so from outside they look sequential. That is strong \
-                       consistency." }
+                <p class="tagline" data-testid="hint">
+                    { "Three nodes agree on one log with Multi-Paxos while three clients read \
+                       and write. Try this first: click the node marked " }
+                    <strong>{ "leader" }</strong>
+                    { ", press Crash, and watch the others elect a new one." }
                 </p>
+                <button class="help-button" data-testid="help"
+                    onclick={dispatch.reform(|_| Action::ToggleHelp)}>{ "? Help" }</button>
             </header>
-            <Controls playing={state.playing} speed={state.speed} now={state.now()}
-                dispatch={dispatch.clone()} />
+            <SetupBar setup={state.setup.clone()} dispatch={dispatch.clone()} />
+            <Controls playing={state.view.playing} speed={state.view.speed} now={now}
+                horizon={state.horizon} dispatch={dispatch.clone()} />
             if let Some(notice) = &state.notice {
                 <div class="notice" data-testid="notice"
                     onclick={dispatch.reform(|_| Action::DismissNotice)}>{ notice }</div>
             }
             <main>
-                <ClusterView state={state.clone()} revision={state.revision} />
+                <ClusterView state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
                 <section class="side">
-                    <ClientPanel state={state.clone()} revision={state.revision}
-                        dispatch={dispatch.clone()} />
-                    <NodeInspector views={state.sim.node_views()} />
+                    <SelectionPanel state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
+                    <FaultPanel state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
+                    <ClientPanel state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
                 </section>
             </main>
-            <Timeline state={state.clone()} revision={state.revision} />
-        </div>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct ControlsProps {
-    playing: bool,
-    speed: u32,
-    now: Time,
-    dispatch: Callback<Action>,
-}
-
-#[component]
-fn Controls(props: &ControlsProps) -> Html {
-    let d = &props.dispatch;
-    let toggle = if props.playing {
-        d.reform(|_| Action::Pause)
-    } else {
-        d.reform(|_| Action::Play)
-    };
-    let on_speed = d.reform(|e: Event| {
-        let input: HtmlInputElement = e.target_unchecked_into();
-        Action::SetSpeed(input.value().parse().unwrap_or(250))
-    });
-    html! {
-        <div class="controls">
-            <button data-testid="play" onclick={toggle}>
-                { if props.playing { "Pause" } else { "Play" } }
-            </button>
-            <button data-testid="step" onclick={d.reform(|_| Action::Step)}>{ "Step" }</button>
-            <label>{ "Speed " }
-                <select data-testid="speed" onchange={on_speed}>
-                    { for SPEEDS.iter().map(|(v, name)| html! {
-                        <option value={v.to_string()} selected={*v == props.speed}>{ *name }</option>
-                    }) }
-                </select>
-            </label>
-            <span class="clock" data-testid="clock">{ format!("t = {}", time(props.now)) }</span>
+            <Timeline state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
+            <Inspector state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
+            <div class="lower">
+                <Narration state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
+                <StatsPanel state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
+            </div>
+            if state.view.help {
+                <HelpOverlay dispatch={dispatch.clone()} />
+            }
         </div>
     }
 }
@@ -119,116 +131,583 @@ fn Controls(props: &ControlsProps) -> Html {
 struct StateProps {
     state: UseReducerHandle<Playground>,
     revision: u64,
+    dispatch: Callback<Action>,
 }
 
 impl PartialEq for StateProps {
     fn eq(&self, other: &Self) -> bool {
-        self.revision == other.revision
+        self.revision == other.revision && self.dispatch == other.dispatch
     }
 }
 
+#[derive(Properties, PartialEq)]
+struct SetupProps {
+    setup: Setup,
+    dispatch: Callback<Action>,
+}
+
+/// Strategy, read mode, sizes and broken variants, with the guarantee they give.
+#[component]
+fn SetupBar(props: &SetupProps) -> Html {
+    let s = &props.setup;
+    let change = |f: fn(&mut Setup, &str)| {
+        let setup = s.clone();
+        props.dispatch.reform(move |e: Event| {
+            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+            let mut next = setup.clone();
+            f(&mut next, &value);
+            Action::Configure(next)
+        })
+    };
+    let on_protocol = change(|s, v| {
+        if let Some(p) = Protocol::from_name(v) {
+            s.protocol = p;
+        }
+    });
+    let on_read = change(|s, v| {
+        if let Some(m) = ReadMode::ALL.into_iter().find(|m| m.name() == v) {
+            s.read_mode = m;
+        }
+    });
+    let on_nodes = change(|s, v| s.nodes = v.parse().unwrap_or(3));
+    let on_clients = change(|s, v| s.clients = v.parse().unwrap_or(3));
+    let on_bug = change(|s, v| s.bug = Bug::from_name(v));
+    html! {
+        <section class="setup panel">
+            <div class="setup-row">
+                <label>{ "Strategy " }
+                    <select data-testid="protocol" onchange={on_protocol}>
+                        { for Protocol::ALL.iter().map(|p| html! {
+                            <option key={p.name()} value={p.name()} selected={*p == s.protocol}>
+                                { protocol_title(*p) }</option>
+                        }) }
+                    </select>
+                </label>
+                <label>{ "Reads " }
+                    <select data-testid="read-mode" onchange={on_read}>
+                        { for ReadMode::ALL.iter().map(|m| html! {
+                            <option key={m.name()} value={m.name()} selected={*m == s.read_mode}>
+                                { m.name() }</option>
+                        }) }
+                    </select>
+                </label>
+                <label>{ "Nodes " }
+                    <select data-testid="nodes" onchange={on_nodes}>
+                        { for [1u8, 2, 3, 4, 5, 6, 7].iter().map(|n| html! {
+                            <option key={*n} value={n.to_string()} selected={*n == s.nodes}>
+                                { n }</option>
+                        }) }
+                    </select>
+                </label>
+                <label>{ "Clients " }
+                    <select data-testid="clients" onchange={on_clients}>
+                        { for (1u16..=10).map(|n| html! {
+                            <option key={n} value={n.to_string()} selected={n == s.clients}>
+                                { n }</option>
+                        }) }
+                    </select>
+                </label>
+                <label>{ "Broken variant " }
+                    <select data-testid="bug" onchange={on_bug}>
+                        <option value="" selected={s.bug.is_none()}>{ "none (correct)" }</option>
+                        { for Bug::ALL.iter().map(|b| html! {
+                            <option key={b.name()} value={b.name()} selected={Some(*b) == s.bug}>
+                                { format!("{}. {}", b.number(), b.name()) }</option>
+                        }) }
+                    </select>
+                </label>
+            </div>
+            <p class="guarantee" data-testid="guarantee">{ s.guarantee() }</p>
+        </section>
+    }
+}
+
+fn protocol_title(p: Protocol) -> &'static str {
+    match p {
+        Protocol::SingleNode => "Single node",
+        Protocol::Naive => "Naive replication",
+        Protocol::Timestamps => "Timestamps",
+        Protocol::Sequencer => "Sequencer",
+        Protocol::BasicPaxos => "Basic Paxos",
+        Protocol::MultiPaxos => "Multi-Paxos",
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ControlsProps {
+    playing: bool,
+    speed: u32,
+    now: Time,
+    horizon: Time,
+    dispatch: Callback<Action>,
+}
+
+/// Playback: play, pause, step, next completion, speed and the scrubber.
+#[component]
+fn Controls(props: &ControlsProps) -> Html {
+    let d = &props.dispatch;
+    let on_speed = d.reform(|e: Event| {
+        let input: HtmlSelectElement = e.target_unchecked_into();
+        Action::SetSpeed(input.value().parse().unwrap_or(100))
+    });
+    let on_scrub = d.reform(|e: Event| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        Action::Scrub(input.value().parse::<u64>().unwrap_or(0) * 1000)
+    });
+    let past = props.now < props.horizon;
+    html! {
+        <div class="controls">
+            <button data-testid="play" title="Play or pause (space)"
+                onclick={d.reform(|_| Action::TogglePlay)}>
+                { if props.playing { "⏸ Pause" } else { "▶ Play" } }
+            </button>
+            <button data-testid="step" title="Process one event (.)"
+                onclick={d.reform(|_| Action::Step)}>{ "Step" }</button>
+            <button data-testid="next-completion" title="Run to the next completed operation (n)"
+                onclick={d.reform(|_| Action::StepToCompletion)}>{ "Next completion" }</button>
+            <label>{ "Speed " }
+                <select data-testid="speed" onchange={on_speed}>
+                    { for SPEEDS.iter().map(|(v, name)| html! {
+                        <option key={*v} value={v.to_string()} selected={*v == props.speed}>{ *name }</option>
+                    }) }
+                </select>
+            </label>
+            <input type="range" class="scrubber" data-testid="scrubber" aria-label="moment"
+                min="0" max={(props.horizon.as_us() / 1000).to_string()}
+                value={(props.now.as_us() / 1000).to_string()} onchange={on_scrub} />
+            <span class={classes!("clock", past.then_some("past"))} data-testid="clock">
+                { format!("t = {}", time(props.now)) }
+                if past { { format!(" (of {}; acting here forks the future)", time(props.horizon)) } }
+            </span>
+        </div>
+    }
+}
+
+/// Which messages and slots relate to the current selection.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Focus {
+    command: Option<CommandId>,
+    slot: Option<u64>,
+    message: Option<MsgId>,
+    node: Option<NodeId>,
+}
+
+fn focus(p: &Playground, sim: &Simulation) -> Focus {
+    let mut f = Focus::default();
+    match p.selection {
+        Some(Selection::Op(i)) => {
+            if let Some(e) = sim.history().get(i) {
+                f.command = Some(e.id);
+                f.slot = p.derived.slot_of.get(&e.id).copied();
+            }
+        }
+        Some(Selection::Message(m)) => {
+            f.message = Some(m);
+            if let Some(env) = sim.message(m) {
+                f.command = payload_command(&env.payload);
+                f.slot = payload_slot(&env.payload)
+                    .or_else(|| f.command.and_then(|c| p.derived.slot_of.get(&c).copied()));
+            }
+        }
+        Some(Selection::Slot(s)) => {
+            f.slot = Some(s);
+            f.command = p
+                .derived
+                .slot_of
+                .iter()
+                .find(|(_, v)| **v == s)
+                .map(|(c, _)| *c);
+        }
+        Some(Selection::Node(n)) => f.node = Some(n),
+        None => {}
+    }
+    f
+}
+
+fn node_name(i: usize) -> String {
+    NodeId(i as u8).to_string()
+}
+
+/// The cluster: nodes on a ring, clients below, messages moving along the links.
 #[component]
 fn ClusterView(props: &StateProps) -> Html {
     let p = &*props.state;
-    let now = p.now();
-    let views = p.sim.node_views();
-    let (n, c) = (views.len(), usize::from(p.sim.client_count()));
-    let links = (0..c).flat_map(|ci| {
-        (0..n).map(move |ni| {
-            let (a, b) = (client_position(ci, c), node_position(ni, n));
-            html! { <line key={format!("l{ci}-{ni}")} class="link"
-            x1={a.x.to_string()} y1={a.y.to_string()} x2={b.x.to_string()} y2={b.y.to_string()} /> }
-        })
-    });
-    let nodes = views.iter().enumerate().map(|(i, v)| {
-        let at = node_position(i, n);
-        let name = format!("n{}", i + 1);
-        let (class, role, detail) = match v {
-            Some(v) => (
-                "node up",
-                v.role.to_string(),
-                match v.executing {
-                    Some(id) => format!("executing {id}, {} waiting", v.queue.len()),
-                    None => "idle".to_owned(),
-                },
-            ),
-            None => ("node down", "crashed".to_owned(), String::new()),
-        };
+    let sim = p.sim();
+    let now = sim.now();
+    let views = sim.node_views();
+    let (n, c) = (views.len(), usize::from(sim.client_count()));
+    let f = focus(p, &sim);
+    let blocked: BTreeSet<(Endpoint, Endpoint)> = sim.blocked_links().copied().collect();
+    let held: BTreeSet<(Endpoint, Endpoint)> = sim.held_links().copied().collect();
+    let node_links = (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).map(|(a, b)| {
+        let (ea, eb) = (Endpoint::Node(NodeId(a as u8)), Endpoint::Node(NodeId(b as u8)));
+        let cut = blocked.contains(&(ea, eb)) || blocked.contains(&(eb, ea));
+        let hold = held.contains(&(ea, eb)) || held.contains(&(eb, ea));
+        let (pa, pb) = (node_position(a, n), node_position(b, n));
+        let class = classes!("link", "peer", cut.then_some("cut"), hold.then_some("held"));
+        let mid = lerp(pa, pb, 0.5);
         html! {
-            <g key={name.clone()} class={class} data-testid={format!("node-{name}")}
-                transform={format!("translate({},{})", at.x, at.y)}>
-                <circle r="44" />
-                <text class="name" y="-6">{ name }</text>
-                <text class="role" y="14">{ role }</text>
-                <text class="detail" y="66">{ detail }</text>
+            <g key={format!("l{a}-{b}")} data-testid={format!("link-{}-{}", node_name(a), node_name(b))}
+                class={class}>
+                <line x1={f1(pa.x)} y1={f1(pa.y)} x2={f1(pb.x)} y2={f1(pb.y)} />
+                if cut { <text class="cut-mark" x={f1(mid.x)} y={f1(mid.y + 6.0)}>{ "✕" }</text> }
             </g>
+        }
+    });
+    let client_links = (0..c).map(|ci| {
+        let a = client_position(ci, c);
+        let t = p.inputs.get(ci).map_or(0, |i| i.target.index());
+        let b = node_position(t.min(n.saturating_sub(1)), n);
+        html! { <line key={format!("c{ci}")} class="link client-link"
+        x1={f1(a.x)} y1={f1(a.y)} x2={f1(b.x)} y2={f1(b.y)} /> }
+    });
+    let on_node = props
+        .dispatch
+        .reform(|n: NodeId| Action::Select(Some(Selection::Node(n))));
+    let nodes = views.iter().enumerate().map(|(i, v)| {
+        let id = NodeId(i as u8);
+        html! {
+            <NodeGlyph key={node_name(i)} id={id} at={node_position(i, n)} view={glyph(v.as_ref())}
+                paused={sim.is_paused(id)} picked={p.picked.contains(&id)}
+                selected={f.node == Some(id)} on_click={on_node.clone()} />
         }
     });
     let clients = (0..c).map(|i| {
         let at = client_position(i, c);
         let name = ClientId(i as u16).to_string();
+        let busy = sim.client_pending(ClientId(i as u16)).is_some();
         html! {
-            <g key={name.clone()} class="client" data-testid={format!("client-{name}")}
-                transform={format!("translate({},{})", at.x, at.y)}>
-                <rect x="-34" y="-20" width="68" height="40" rx="8" />
+            <g key={name.clone()} class={classes!("client", busy.then_some("busy"))}
+                data-testid={format!("client-{name}")}
+                transform={format!("translate({},{})", f1(at.x), f1(at.y))}>
+                <rect x="-30" y="-18" width="60" height="36" rx="8" />
                 <text y="6">{ name }</text>
             </g>
         }
     });
-    let messages = p.sim.in_flight().map(|m| {
+    let on_msg = props
+        .dispatch
+        .reform(|m: MsgId| Action::Select(Some(Selection::Message(m))));
+    let messages = sim.in_flight().map(|m| {
         let a = endpoint_position(m.from, n, c);
         let b = endpoint_position(m.to, n, c);
         let at = lerp(a, b, progress(m.sent_at, m.deliver_at, now));
-        let class = format!(
-            "msg {}{}",
-            m.payload.kind(),
-            if m.lost { " lost" } else { "" }
-        );
+        let hue = match &m.payload {
+            Payload::Peer(msg) => msg.ballot().map(ballot_hue),
+            _ => None,
+        };
+        let related = f.message == Some(m.id)
+            || (f.command.is_some() && payload_command(&m.payload) == f.command)
+            || (f.slot.is_some() && payload_slot(&m.payload) == f.slot);
         html! {
-            <g key={format!("m{}", m.id.0)} class={class}
-                transform={format!("translate({:.1},{:.1})", at.x, at.y)}>
-                <circle r="9" />
-                <title>{ format!("{} → {}: {}", m.from, m.to, m.payload) }</title>
-            </g>
+            <MessageDot key={m.id.0} id={m.id} x={round1(at.x)} y={round1(at.y)}
+                kind={m.payload.kind()} hue={hue} lost={m.lost} held={m.held}
+                related={related} selected={f.message == Some(m.id)}
+                on_click={on_msg.clone()} />
         }
     });
     html! {
         <section class="cluster">
             <svg viewBox={format!("0 0 {VIEW_W} {VIEW_H}")} preserveAspectRatio="xMidYMid meet"
                 data-testid="cluster">
-                <g class="links">{ for links }</g>
+                <g class="links">{ for client_links }{ for node_links }</g>
                 <g class="nodes">{ for nodes }</g>
                 <g class="clients">{ for clients }</g>
-                <g class="messages">{ for messages }</g>
+                <g class="messages" data-testid="messages">{ for messages }</g>
             </svg>
-            <div class="legend">
-                <span class="swatch request"></span>{ "request" }
-                <span class="swatch reply"></span>{ "reply" }
-            </div>
+            <Legend protocol={p.setup.protocol} />
         </section>
     }
 }
 
-#[derive(Properties)]
-struct ClientPanelProps {
-    state: UseReducerHandle<Playground>,
-    revision: u64,
-    dispatch: Callback<Action>,
+fn f1(v: f64) -> String {
+    format!("{v:.1}")
 }
 
-impl PartialEq for ClientPanelProps {
-    fn eq(&self, other: &Self) -> bool {
-        self.revision == other.revision && self.dispatch == other.dispatch
+fn round1(v: f64) -> i32 {
+    (v * 10.0).round() as i32
+}
+
+/// What a node glyph shows: narrow, comparable props.
+#[derive(Clone, Debug, PartialEq)]
+struct Glyph {
+    up: bool,
+    role: String,
+    leader: bool,
+    ballot: Option<String>,
+    hue: Option<u32>,
+    detail: String,
+}
+
+fn glyph(v: Option<&NodeView>) -> Glyph {
+    match v {
+        None => Glyph {
+            up: false,
+            role: "crashed".into(),
+            leader: false,
+            ballot: None,
+            hue: None,
+            detail: String::new(),
+        },
+        Some(v) => {
+            let ballot = v.ballot.or((v.promised.round > 0).then_some(v.promised));
+            Glyph {
+                up: true,
+                role: v.role.to_string(),
+                leader: matches!(v.role, Role::Leader | Role::Sequencer | Role::Solo),
+                ballot: ballot.map(|b| format!("ballot {b}")),
+                hue: ballot.map(ballot_hue),
+                detail: format!(
+                    "applied {} · log {}",
+                    v.applied,
+                    v.decided_upto.max(v.log.len() as u64)
+                ),
+            }
+        }
     }
 }
 
+#[derive(Properties, PartialEq)]
+struct NodeGlyphProps {
+    id: NodeId,
+    at: Point,
+    view: Glyph,
+    paused: bool,
+    picked: bool,
+    selected: bool,
+    on_click: Callback<NodeId>,
+}
+
 #[component]
-fn ClientPanel(props: &ClientPanelProps) -> Html {
+fn NodeGlyph(props: &NodeGlyphProps) -> Html {
+    let g = &props.view;
+    let id = props.id;
+    let class = classes!(
+        "node",
+        if g.up { "up" } else { "down" },
+        g.leader.then_some("leader"),
+        props.paused.then_some("paused"),
+        props.picked.then_some("picked"),
+        props.selected.then_some("selected"),
+    );
+    let ring = g.hue.map(|h| format!("stroke: hsl({h}, 70%, 45%)"));
+    html! {
+        <g class={class} data-testid={format!("node-{id}")} data-role={g.role.clone()}
+            transform={format!("translate({},{})", f1(props.at.x), f1(props.at.y))}
+            onclick={props.on_click.reform(move |_| id)}>
+            <circle class="halo" r="56" />
+            <circle class="body" r="44" style={ring} />
+            <text class="name" y="-10">{ id.to_string() }</text>
+            <text class="role" y="8">{ if props.paused { "paused".to_owned() } else { g.role.clone() } }</text>
+            if let Some(b) = &g.ballot { <text class="ballot" y="25">{ b }</text> }
+            <text class="detail" y="68">{ g.detail.clone() }</text>
+        </g>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct MessageDotProps {
+    id: MsgId,
+    /// Position in tenths of a view-box unit, so that equal props mean an equal picture.
+    x: i32,
+    y: i32,
+    kind: &'static str,
+    hue: Option<u32>,
+    lost: bool,
+    held: bool,
+    related: bool,
+    selected: bool,
+    on_click: Callback<MsgId>,
+}
+
+#[component]
+fn MessageDot(props: &MessageDotProps) -> Html {
+    let id = props.id;
+    let class = classes!(
+        "msg",
+        props.kind,
+        props.lost.then_some("lost"),
+        props.held.then_some("held"),
+        props.related.then_some("related"),
+        props.selected.then_some("selected"),
+    );
+    let ring = props.hue.map(|h| format!("stroke: hsl({h}, 70%, 40%)"));
+    html! {
+        <g class={class} data-testid={format!("msg-{}", id.0)} data-kind={props.kind}
+            transform={format!("translate({:.1},{:.1})", f64::from(props.x) / 10.0, f64::from(props.y) / 10.0)}
+            onclick={props.on_click.reform(move |_| id)}>
+            <circle class="hit" r="16" />
+            <circle class="dot" r="8" style={ring} />
+        </g>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct LegendProps {
+    protocol: Protocol,
+}
+
+/// The colours in use: message types, ballots, and link states.
+#[component]
+fn Legend(props: &LegendProps) -> Html {
+    let kinds: &[&str] = match props.protocol {
+        Protocol::SingleNode => &["request", "reply"],
+        Protocol::Naive => &["request", "reply", "replicate"],
+        Protocol::Timestamps => &["request", "reply", "stamped"],
+        Protocol::Sequencer => &["request", "reply", "sequenced"],
+        Protocol::BasicPaxos | Protocol::MultiPaxos => &[
+            "request",
+            "reply",
+            "prepare",
+            "promise",
+            "accept",
+            "accepted",
+            "nack",
+            "decide",
+            "heartbeat",
+            "catch-up",
+        ],
+    };
+    html! {
+        <div class="legend" data-testid="legend">
+            { for kinds.iter().map(|k| html! {
+                <span key={*k} class="legend-item"><span class={classes!("swatch", *k)}></span>{ *k }</span>
+            }) }
+            <span class="legend-item"><span class="swatch ring"></span>{ "ring colour = ballot" }</span>
+            <span class="legend-item"><span class="swatch cut"></span>{ "cut link" }</span>
+            <span class="legend-item"><span class="swatch down"></span>{ "crashed" }</span>
+            <span class="legend-item">{ "click a node or message to act on it" }</span>
+        </div>
+    }
+}
+
+/// What can be done with the selected node or message.
+#[component]
+fn SelectionPanel(props: &StateProps) -> Html {
     let p = &*props.state;
+    let sim = p.sim();
+    let d = &props.dispatch;
+    let body = match p.selection {
+        Some(Selection::Node(n)) => {
+            let up = sim.node_views().get(n.index()).is_some_and(Option::is_some);
+            let picked = p.picked.contains(&n);
+            html! {
+                <>
+                <p>{ format!("{n} is {}.", if up { "up" } else { "down" }) }</p>
+                if up {
+                    <button data-testid="crash" onclick={d.reform(move |_| Action::Crash(n))}>
+                        { format!("Crash {n}") }</button>
+                } else {
+                    <button data-testid="restart" onclick={d.reform(move |_| Action::Restart(n))}>
+                        { format!("Restart {n}") }</button>
+                }
+                <button data-testid="pick" onclick={d.reform(move |_| Action::Pick(n))}>
+                    { if picked { format!("Take {n} out of the group") } else { format!("Put {n} in the group") } }
+                </button>
+                </>
+            }
+        }
+        Some(Selection::Message(m)) => match sim.message(m) {
+            Some(env) => {
+                let flying = sim.in_flight().any(|e| e.id == m);
+                html! {
+                    <>
+                    <p class="sentence">{ message_sentence(env.from, env.to, &env.payload) }</p>
+                    <p class="hint">{ format!("sent {}, arrives {}{}", time(env.sent_at),
+                        time(env.deliver_at), if env.lost { " (will be lost)" } else { "" }) }</p>
+                    if flying {
+                        <button data-testid="drop" onclick={d.reform(move |_| Action::DropMessage(m))}>{ "Drop" }</button>
+                        <button data-testid="duplicate" onclick={d.reform(move |_| Action::DuplicateMessage(m))}>{ "Duplicate" }</button>
+                        <button data-testid="delay" onclick={d.reform(move |_| Action::DelayMessage(m))}>{ "Delay 200 ms" }</button>
+                    } else {
+                        <p class="hint">{ "No longer in flight." }</p>
+                    }
+                    </>
+                }
+            }
+            None => html! { <p>{ "That message is gone." }</p> },
+        },
+        Some(Selection::Op(i)) => match sim.history().get(i) {
+            Some(e) => html! {
+                <p>{ format!("{}: {}", e.client, op_label(e)) }
+                { match p.derived.slot_of.get(&e.id) {
+                    Some(s) => format!(" — served by log slot {s}"),
+                    None => String::new(),
+                } }</p>
+            },
+            None => html! {},
+        },
+        Some(Selection::Slot(s)) => html! { <p>{ format!("Log slot {s}") }</p> },
+        None => html! {
+            <p class="hint">{ "Click a node to crash, restart or partition it; click a moving \
+                               message to drop, duplicate or delay it; click an operation on \
+                               the timeline to see the messages and log slot it caused." }</p>
+        },
+    };
+    html! {
+        <div class="panel selection" data-testid="selection">
+            <h2>{ "Selected" }
+                if p.selection.is_some() {
+                    <button class="small" onclick={d.reform(|_| Action::Select(None))}>{ "clear" }</button>
+                }
+            </h2>
+            { body }
+        </div>
+    }
+}
+
+/// Partitions and the network sliders.
+#[component]
+fn FaultPanel(props: &StateProps) -> Html {
+    let p = &*props.state;
+    let d = &props.dispatch;
+    let sim = p.sim();
+    let partitioned = sim.blocked_links().next().is_some();
+    let slider = |f: fn(u64) -> Action| {
+        d.reform(move |e: Event| {
+            f(e.target_unchecked_into::<HtmlInputElement>()
+                .value()
+                .parse()
+                .unwrap_or(0))
+        })
+    };
+    let per_mille = |r: synod_sim::rng::Ratio| u64::from(r.num) * 1000 / u64::from(r.den.max(1));
+    let picked: Vec<String> = p.picked.iter().map(ToString::to_string).collect();
+    html! {
+        <div class="panel faults">
+            <h2>{ "Network" }</h2>
+            <div class="row">
+                <span>{ if picked.is_empty() { "Group: none picked".to_owned() } else { format!("Group: {}", picked.join(", ")) } }</span>
+                <button data-testid="partition" onclick={d.reform(|_| Action::Partition)}>{ "Partition" }</button>
+                <button data-testid="heal" disabled={!partitioned && sim.held_links().next().is_none()}
+                    onclick={d.reform(|_| Action::Heal)}>{ "Heal" }</button>
+            </div>
+            <label class="slider">{ format!("Loss {}‰", per_mille(p.network.loss)) }
+                <input type="range" min="0" max="500" step="10" data-testid="loss"
+                    value={per_mille(p.network.loss).to_string()}
+                    onchange={slider(|v| Action::SetLoss(v as u32))} /></label>
+            <label class="slider">{ format!("Duplication {}‰", per_mille(p.network.duplicate)) }
+                <input type="range" min="0" max="500" step="10" data-testid="duplication"
+                    value={per_mille(p.network.duplicate).to_string()}
+                    onchange={slider(|v| Action::SetDuplicate(v as u32))} /></label>
+            <label class="slider">{ format!("Latency up to {} ms", p.network.latency_max_us / 1000) }
+                <input type="range" min="5" max="1000" step="5" data-testid="latency"
+                    value={(p.network.latency_max_us / 1000).to_string()}
+                    onchange={slider(Action::SetLatency)} /></label>
+        </div>
+    }
+}
+
+/// Operations by hand, from any client to any node, and the automatic workload.
+#[component]
+fn ClientPanel(props: &StateProps) -> Html {
+    let p = &*props.state;
+    let sim = p.sim();
+    let d = &props.dispatch;
+    let nodes = sim.node_count();
     let rows = p.inputs.iter().enumerate().map(|(i, input)| {
         let client = ClientId(i as u16);
         let name = client.to_string();
-        let d = &props.dispatch;
         let on_key = d.reform(move |e: InputEvent| Action::EditKey {
             client,
             text: e.target_unchecked_into::<HtmlInputElement>().value(),
@@ -237,7 +716,11 @@ fn ClientPanel(props: &ClientPanelProps) -> Html {
             client,
             text: e.target_unchecked_into::<HtmlInputElement>().value(),
         });
-        let busy = p.sim.client_pending(client).is_some();
+        let on_target = d.reform(move |e: Event| Action::SetTarget {
+            client,
+            node: NodeId(e.target_unchecked_into::<HtmlSelectElement>().value().parse().unwrap_or(0)),
+        });
+        let busy = sim.client_pending(client).is_some();
         let buttons = OpKind::ALL.iter().map(|&op| {
             html! {
                 <button key={op.name()} data-testid={format!("{name}-{}", op.name())}
@@ -249,109 +732,398 @@ fn ClientPanel(props: &ClientPanelProps) -> Html {
         html! {
             <div key={name.clone()} class="client-row">
                 <strong>{ name.clone() }</strong>
+                <select data-testid={format!("{name}-target")} aria-label={format!("{name} sends to")}
+                    onchange={on_target}>
+                    { for (0..nodes).map(|n| html! {
+                        <option key={n} value={n.to_string()} selected={input.target == NodeId(n)}>
+                            { format!("→ {}", NodeId(n)) }</option>
+                    }) }
+                </select>
                 <input data-testid={format!("{name}-key")} aria-label={format!("{name} key")}
-                    value={input.key.clone()} oninput={on_key} size="4" />
+                    value={input.key.clone()} oninput={on_key} size="3" />
                 <input data-testid={format!("{name}-value")} aria-label={format!("{name} value")}
-                    value={input.value.clone()} oninput={on_value} size="4" />
+                    value={input.value.clone()} oninput={on_value} size="3" />
                 { for buttons }
             </div>
         }
     });
+    let on = p.workload_on;
     html! {
         <div class="panel clients-panel">
-            <h2>{ "Clients" }</h2>
-            <p class="hint">{ "Each client sends its call to n1 and waits for the answer." }</p>
+            <h2>{ "Clients" }
+                <label class="toggle">
+                    <input type="checkbox" data-testid="workload" checked={on}
+                        onchange={d.reform(move |_| Action::SetWorkload(!on))} />
+                    { " automatic workload" }
+                </label>
+            </h2>
+            <p class="hint">{ "Each client waits for one answer before its next call. Pick the \
+                               node it asks, a key and a value, then an operation." }</p>
             { for rows }
         </div>
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct InspectorProps {
-    views: Vec<Option<NodeView>>,
-}
-
+/// Every node side by side: promise, log (chosen, accepted, empty), applied index, table.
 #[component]
-fn NodeInspector(props: &InspectorProps) -> Html {
-    let nodes = props.views.iter().enumerate().map(|(i, v)| {
-        let name = format!("n{}", i + 1);
-        let body = match v {
-            None => html! { <p>{ "crashed" }</p> },
-            Some(v) => html! {
-                <>
-                <table data-testid={format!("table-{name}")}>
-                    <tr><th>{ "key" }</th><th>{ "value" }</th></tr>
-                    { for v.table.iter().map(|(k, val)| html! {
-                        <tr key={k.clone()}><td>{ k }</td><td>{ val }</td></tr>
-                    }) }
-                </table>
-                <ol class="log" start="0">
-                    { for v.log.iter().map(|e| html! {
-                        <li key={e.slot.0.to_string()}>{ e.command.clone().unwrap_or_default() }</li>
-                    }) }
-                </ol>
-                </>
-            },
-        };
-        html! { <div key={name.clone()} class="inspect"><h3>{ name }</h3>{ body }</div> }
-    });
-    html! {
-        <div class="panel">
-            <h2>{ "State" }</h2>
-            { for nodes }
-        </div>
-    }
-}
-
-#[component]
-fn Timeline(props: &StateProps) -> Html {
+fn Inspector(props: &StateProps) -> Html {
     let p = &*props.state;
-    let now = p.now().as_us();
-    let start = now.saturating_sub(TIMELINE_WINDOW_US);
-    let clients = usize::from(p.sim.client_count());
-    let (w, row_h) = (1000.0, 34.0);
-    let x = |t: u64| (t.saturating_sub(start)) as f64 / TIMELINE_WINDOW_US as f64 * w;
-    let bars = p.sim.history().iter().filter(|e| {
-        e.ret.map_or(now, |r| r.as_us()) >= start
-    }).map(|e| {
-        let x1 = x(e.call.as_us());
-        let x2 = x(e.ret.map_or(now, |r| r.as_us())).max(x1 + 2.0);
-        let y = e.client.index() as f64 * row_h + 6.0;
-        html! {
-            <g key={e.id.to_string()} class={classes!("bar", outcome_class(&e.outcome))}>
-                <rect x={format!("{x1:.1}")} y={y.to_string()} width={format!("{:.1}", x2 - x1)}
-                    height={(row_h - 12.0).to_string()} rx="4" />
-                <text x={format!("{:.1}", x1 + 4.0)} y={(y + 15.0).to_string()}>{ op_label(e) }</text>
-            </g>
-        }
-    });
-    let rows = (0..clients).map(|i| {
-        let y = i as f64 * row_h + row_h / 2.0;
-        html! { <text key={i} class="row-label" x="-8" y={(y + 4.0).to_string()}>
-        { ClientId(i as u16).to_string() }</text> }
+    let sim = p.sim();
+    let f = focus(p, &sim);
+    let views = sim.node_views();
+    let d = &props.dispatch;
+    let verdict = agreement(&views);
+    let cards = views.iter().enumerate().map(|(i, v)| {
+        let name = node_name(i);
+        let body = match v {
+            None => html! { <p class="down-note">{ "crashed: volatile state lost; the durable \
+                promise and accepted values survive for the restart" }</p> },
+            Some(v) => {
+                let start = v.log.len().saturating_sub(LOG_SLOTS);
+                let slots = v.log[start..].iter().map(|e| {
+                    let s = e.slot.0;
+                    let state = if e.chosen { "chosen" } else if e.command.is_some() { "accepted" } else { "empty" };
+                    let title = match e.accepted_ballot {
+                        Some(b) => format!("slot {s}: {state} at ballot {b}"),
+                        None => format!("slot {s}: {state}"),
+                    };
+                    html! {
+                        <li key={s} class={classes!("slot", state, e.applied.then_some("applied"),
+                                (f.slot == Some(s)).then_some("related"))}
+                            title={title} data-testid={format!("slot-{name}-{s}")}
+                            onclick={d.reform(move |_| Action::Select(Some(Selection::Slot(s))))}>
+                            <span class="slot-no">{ s }</span>
+                            <span class="slot-cmd">{ e.command.clone().unwrap_or_else(|| "–".into()) }</span>
+                            if let Some(b) = e.accepted_ballot {
+                                <span class="slot-ballot" style={format!("color: hsl({}, 70%, 35%)", ballot_hue(b))}>
+                                    { b.to_string() }</span>
+                            }
+                        </li>
+                    }
+                });
+                html! {
+                    <>
+                    <dl class="facts">
+                        <dt>{ "role" }</dt><dd>{ v.role.to_string() }</dd>
+                        <dt>{ "promised" }</dt><dd>{ v.promised.to_string() }</dd>
+                        <dt>{ "applied" }</dt><dd data-testid={format!("applied-{name}")}>{ v.applied }</dd>
+                        <dt>{ "digest" }</dt><dd>{ format!("{:04x}", v.digest & 0xffff) }</dd>
+                    </dl>
+                    <ol class="log" data-testid={format!("log-{name}")}>{ for slots }</ol>
+                    <table data-testid={format!("table-{name}")}>
+                        <tr><th>{ "key" }</th><th>{ "value" }</th></tr>
+                        { for v.table.iter().map(|(k, val)| html! {
+                            <tr key={k.clone()}><td>{ k }</td><td>{ val }</td></tr>
+                        }) }
+                    </table>
+                    </>
+                }
+            }
+        };
+        html! { <div key={name.clone()} class={classes!("inspect", v.is_none().then_some("down"))}>
+            <h3>{ name }</h3>{ body }</div> }
     });
     html! {
-        <section class="timeline">
-            <h2>{ "Timeline" }</h2>
-            <svg viewBox={format!("-40 0 1040 {}", clients as f64 * row_h)} data-testid="timeline">
-                { for rows }
-                { for bars }
-            </svg>
-            <ol class="ops" data-testid="ops">
-                { for p.sim.history().iter().rev().map(op_item) }
-            </ol>
+        <section class="panel inspector">
+            <h2>{ "Replicas side by side" }
+                <span class={classes!("agree", verdict.1)} data-testid="agreement">{ verdict.0 }</span>
+            </h2>
+            <p class="hint">{ "Log slots: green chosen, yellow accepted only, grey empty; bold \
+                               once applied. Same commands in the same order give the same table." }</p>
+            <div class="cards">{ for cards }</div>
         </section>
     }
 }
 
-fn op_item(e: &HistoryEntry) -> Html {
-    let ret = e.ret.map(time).unwrap_or_else(|| "…".to_owned());
+/// Whether replicas that applied the same number of entries have the same table.
+fn agreement(views: &[Option<NodeView>]) -> (String, &'static str) {
+    let live: Vec<&NodeView> = views.iter().flatten().collect();
+    for (i, a) in live.iter().enumerate() {
+        for b in &live[i + 1..] {
+            if a.applied == b.applied && a.digest != b.digest {
+                return (
+                    format!(
+                        "{} and {} applied {} entries yet differ",
+                        a.id, b.id, a.applied
+                    ),
+                    "differ",
+                );
+            }
+        }
+    }
+    if live.windows(2).all(|w| w[0].table == w[1].table) {
+        ("same order, same state".into(), "same")
+    } else {
+        ("some replicas are behind".into(), "behind")
+    }
+}
+
+/// One row per client, each operation a bar from invocation to completion, with the
+/// checker's linearization points, faults and leader changes on the same time axis.
+#[component]
+fn Timeline(props: &StateProps) -> Html {
+    let p = &*props.state;
+    let sim = p.sim();
+    let now = sim.now().as_us();
+    let start = now.saturating_sub(TIMELINE_WINDOW_US);
+    let clients = usize::from(sim.client_count());
+    let check = p.check();
+    let f = focus(p, &sim);
+    let (w, row_h, top) = (1000.0, 30.0, 22.0);
+    let x = |t: u64| (t.saturating_sub(start)) as f64 / TIMELINE_WINDOW_US as f64 * w;
+    let height = top + clients as f64 * row_h + 4.0;
+    let on_op = props
+        .dispatch
+        .reform(|i: usize| Action::Select(Some(Selection::Op(i))));
+    let bars = sim
+        .history()
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.ret.map_or(now, |r| r.as_us()) >= start)
+        .map(|(i, e)| {
+            let x1 = x(e.call.as_us());
+            let end = match e.outcome {
+                Outcome::Unknown => now,
+                _ => e.ret.map_or(now, |r| r.as_us()),
+            };
+            let x2 = x(end).max(x1 + 3.0);
+            let point = check
+                .points
+                .iter()
+                .find(|(h, _)| *h == i)
+                .map(|(_, t)| round1(x(t.as_us())));
+            html! {
+                <Bar key={e.id.to_string()} index={i} x1={round1(x1)} x2={round1(x2)}
+                    y={round1(top + e.client.index() as f64 * row_h + 4.0)} h={round1(row_h - 8.0)}
+                    label={op_label(e)} class={outcome_class(&e.outcome)}
+                    illegal={check.illegal == Some(i)} selected={f.command == Some(e.id)}
+                    point={point} testid={format!("bar-{}-{}", e.client, e.id.seq)}
+                    on_click={on_op.clone()} />
+            }
+        });
+    let rows = (0..clients).map(|i| {
+        let y = top + i as f64 * row_h + row_h / 2.0;
+        html! { <text key={i} class="row-label" x="-8" y={f1(y + 4.0)}>
+        { ClientId(i as u16).to_string() }</text> }
+    });
+    let markers = p
+        .derived
+        .markers
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.at.as_us() >= start)
+        .map(|(i, m)| {
+            let mx = x(m.at.as_us());
+            html! {
+                <g key={i} class={classes!("marker", m.kind.class())}>
+                    <line x1={f1(mx)} x2={f1(mx)} y1="14" y2={f1(height)} />
+                    <text x={f1(mx + 3.0)} y="11">{ m.label.clone() }</text>
+                    <title>{ format!("{} at {}", m.label, time(m.at)) }</title>
+                </g>
+            }
+        });
+    let has_partition = p
+        .derived
+        .markers
+        .iter()
+        .any(|m| m.kind == MarkerKind::Partition);
     html! {
-        <li key={e.id.to_string()} class={outcome_class(&e.outcome)}
-            data-testid={format!("op-{}-{}", e.client, e.id.seq)}>
-            <span class="who">{ e.client.to_string() }</span>
-            { op_label(e) }
-            <span class="when">{ format!(" [{} – {}]", time(e.call), ret) }</span>
-        </li>
+        <section class="timeline panel">
+            <h2>{ "Timeline" }<Verdict_ check={check.clone()} /></h2>
+            <svg viewBox={format!("-40 0 1045 {}", f1(height))} data-testid="timeline"
+                data-partitioned={has_partition.to_string()}>
+                { for rows }
+                <g class="markers">{ for markers }</g>
+                { for bars }
+            </svg>
+            if check.verdict == Some(Verdict::NotLinearizable) {
+                <div class="explanation" data-testid="explanation">
+                    <strong>{ "Not linearizable. " }</strong>
+                    { check.illegal.and_then(|i| sim.history().get(i)).map(|e| format!(
+                        "{}'s {} (in red) cannot be placed in any order that respects real time. ",
+                        e.client, op_label(e))).unwrap_or_default() }
+                    { check.explanation.clone() }
+                </div>
+            }
+            <p class="hint">{ "Bars run from invocation to completion; dashed yellow: pending; \
+                               grey hatched: unknown outcome (the client gave up). Diamonds: \
+                               where the checker placed each operation. Vertical lines: faults \
+                               and leader changes. Click a bar to see the slot and messages it caused." }</p>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct VerdictProps {
+    check: CheckView,
+}
+
+#[allow(non_snake_case)]
+#[component]
+fn Verdict_(props: &VerdictProps) -> Html {
+    let (text, class) = match props.check.verdict {
+        None => ("nothing to check yet", "none"),
+        Some(Verdict::Linearizable) => ("linearizable ✓", "ok"),
+        Some(Verdict::NotLinearizable) => ("NOT linearizable ✗", "bad"),
+        Some(Verdict::Unknown) => ("unknown (search budget spent)", "unknown"),
+    };
+    html! { <span class={classes!("verdict", class)} data-testid="verdict">{ text }</span> }
+}
+
+#[derive(Properties, PartialEq)]
+struct BarProps {
+    index: usize,
+    x1: i32,
+    x2: i32,
+    y: i32,
+    h: i32,
+    label: String,
+    class: &'static str,
+    illegal: bool,
+    selected: bool,
+    point: Option<i32>,
+    testid: String,
+    on_click: Callback<usize>,
+}
+
+#[component]
+fn Bar(props: &BarProps) -> Html {
+    let t = |v: i32| format!("{:.1}", f64::from(v) / 10.0);
+    let i = props.index;
+    let y = f64::from(props.y) / 10.0;
+    let h = f64::from(props.h) / 10.0;
+    html! {
+        <g class={classes!("bar", props.class, props.illegal.then_some("illegal"),
+                props.selected.then_some("selected"))}
+            data-testid={props.testid.clone()} onclick={props.on_click.reform(move |_| i)}>
+            <rect x={t(props.x1)} y={f1(y)} width={t(props.x2 - props.x1)} height={f1(h)} rx="4" />
+            <text x={t(props.x1 + 40)} y={f1(y + h / 2.0 + 4.0)}>{ props.label.clone() }</text>
+            if let Some(px) = props.point {
+                <path class="lin-point" d={format!("M{} {} l5 5 l-5 5 l-5 -5 z", t(px), f1(y + h / 2.0 - 5.0))} />
+            }
+        </g>
+    }
+}
+
+/// Every event in plain language, newest first, filterable and linked to the timeline.
+#[component]
+fn Narration(props: &StateProps) -> Html {
+    let p = &*props.state;
+    let sim = p.sim();
+    let f = focus(p, &sim);
+    let filter = p.view.filter.to_lowercase();
+    let d = &props.dispatch;
+    let trace = sim.trace();
+    let from = trace.len().saturating_sub(NARRATION_SCAN);
+    let lines: Vec<Html> = trace[from..]
+        .iter()
+        .enumerate()
+        .rev()
+        .filter_map(|(i, r)| narrate(&sim, r).map(|(text, cmd)| (from + i, r.at, text, cmd)))
+        .filter(|(_, _, text, _)| filter.is_empty() || text.to_lowercase().contains(&filter))
+        .take(NARRATION_LINES)
+        .map(|(i, at, text, cmd)| {
+            let history_index = cmd.and_then(|c| sim.history().iter().rposition(|e| e.id == c));
+            let related = cmd.is_some() && cmd == f.command;
+            let onclick = history_index.map(|h| d.reform(move |_| Action::Select(Some(Selection::Op(h)))));
+            html! {
+                <li key={i} class={classes!(related.then_some("related"), onclick.is_some().then_some("linked"))}
+                    onclick={onclick}>
+                    <span class="when">{ time(at) }</span>{ " " }{ text }
+                </li>
+            }
+        })
+        .collect();
+    let on_filter = d.reform(|e: InputEvent| {
+        Action::SetFilter(e.target_unchecked_into::<HtmlInputElement>().value())
+    });
+    html! {
+        <section class="panel narration">
+            <h2>{ "What happened" }
+                <input class="filter" placeholder="filter, e.g. promise or c2#3" data-testid="filter"
+                    value={p.view.filter.clone()} oninput={on_filter} />
+            </h2>
+            <ol data-testid="narration">{ lines }</ol>
+        </section>
+    }
+}
+
+/// Messages per committed command against the textbook formulas, phase-1 runs, latency.
+#[component]
+fn StatsPanel(props: &StateProps) -> Html {
+    let p = &*props.state;
+    let sim = p.sim();
+    let stats = sim.stats();
+    let committed = sim.committed_commands();
+    let n = u64::from(sim.node_count());
+    let core = ["prepare", "promise", "accept", "accepted", "decide", "nack"];
+    let rows = stats.sent.iter().map(|(k, v)| {
+        html! {
+            <tr key={k.clone()}><td><span class={classes!("swatch", k.clone())}></span>{ k }</td>
+                <td>{ v }</td><td>{ per(*v, committed) }</td></tr>
+        }
+    });
+    let paxos: u64 = stats
+        .sent
+        .iter()
+        .filter(|(k, _)| core.contains(&k.as_str()))
+        .map(|(_, v)| v)
+        .sum();
+    let formula = match p.setup.protocol {
+        Protocol::BasicPaxos => format!("basic Paxos needs 5(n−1) = {} per command", 5 * (n - 1)),
+        Protocol::MultiPaxos => format!(
+            "Multi-Paxos needs 2(n−1) = {} per command, 3(n−1) = {} with the explicit decide this core sends (basic Paxos: 5(n−1) = {})",
+            2 * (n - 1), 3 * (n - 1), 5 * (n - 1)),
+        _ => "the formulas below are for the Paxos strategies".to_owned(),
+    };
+    html! {
+        <section class="panel stats" data-testid="stats">
+            <h2>{ "Statistics" }</h2>
+            <p>{ format!("{committed} commands committed; Paxos messages per command: ") }
+                <strong data-testid="per-command">{ per(paxos, committed) }</strong>
+                { format!(" — {formula}.") }</p>
+            <table>
+                <tr><th>{ "type" }</th><th>{ "sent" }</th><th>{ "per command" }</th></tr>
+                { for rows }
+            </table>
+            <p>{ format!("Phase-1 runs: {} · leader changes: {} · mean latency {} · max {} · {} ok, {} failed, {} unknown",
+                stats.phase1_runs, stats.leader_changes, time(Time(stats.mean_latency_us())),
+                time(Time(stats.latency_max_us)), stats.completed_ok, stats.failed, stats.unknown) }</p>
+            <p class="hint" data-testid="perf">{ format!("Work per frame (advance + render): {}", perf::summary()) }</p>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct HelpProps {
+    dispatch: Callback<Action>,
+}
+
+#[component]
+fn HelpOverlay(props: &HelpProps) -> Html {
+    html! {
+        <div class="overlay" data-testid="help-overlay" onclick={props.dispatch.reform(|_| Action::ToggleHelp)}>
+            <div class="help panel">
+                <h2>{ "How to play" }</h2>
+                <p>{ "Clients send get, set, contains and remove calls to the nodes. The nodes \
+                      must agree on one order of commands (a log): same start, same code, same \
+                      order gives the same state. Break things and watch the checker judge the \
+                      clients' history." }</p>
+                <table>
+                    <tr><td><kbd>{ "space" }</kbd></td><td>{ "play / pause" }</td></tr>
+                    <tr><td><kbd>{ "." }</kbd></td><td>{ "step one event" }</td></tr>
+                    <tr><td><kbd>{ "n" }</kbd></td><td>{ "run to the next completed operation" }</td></tr>
+                    <tr><td><kbd>{ "+" }</kbd>{ " / " }<kbd>{ "-" }</kbd></td><td>{ "faster / slower" }</td></tr>
+                    <tr><td><kbd>{ "[" }</kbd>{ " / " }<kbd>{ "]" }</kbd></td><td>{ "back / forward 100 ms" }</td></tr>
+                    <tr><td><kbd>{ "h" }</kbd></td><td>{ "heal the network" }</td></tr>
+                    <tr><td><kbd>{ "esc" }</kbd></td><td>{ "clear the selection" }</td></tr>
+                    <tr><td><kbd>{ "?" }</kbd></td><td>{ "this help" }</td></tr>
+                </table>
+                <p>{ "Click a node to crash or restart it, or put it in a group and press \
+                      Partition. Click a moving message to drop, duplicate or delay it. Drag \
+                      the scrubber to go back; acting at an earlier moment forks the future." }</p>
+                <button data-testid="close-help">{ "Close" }</button>
+            </div>
+        </div>
     }
 }

@@ -6,10 +6,19 @@
 //! ([`app::use_animation_clock`]) converts wall-clock frames into "advance the simulation to
 //! virtual time t".
 //!
-//! The logic below the views (the reducer, geometry, formatting) is plain Rust and is tested
-//! natively; the browser tests in `web/tests/` cover the DOM glue.
+//! - `state`: the reducer, time travel (scrub, fork), interventions.
+//! - `derived`: what is computed from the trace incrementally (timeline markers, which slot
+//!   served which command) and the checker's verdict with linearization points.
+//! - `app`: the components; `keys`: keyboard shortcuts; `perf`: per-frame work measurement.
+//! - `geometry`, `format`: layout math and words.
+//!
+//! The logic below the views (the reducer, geometry, formatting, shortcuts) is plain Rust and
+//! is tested natively; the browser tests in `web/tests/` cover the DOM glue and user flows.
 
 pub mod app;
+pub mod derived;
 pub mod format;
 pub mod geometry;
+pub mod keys;
+pub mod perf;
 pub mod state;

@@ -1,13 +1,37 @@
 //! The reducer: the only code that changes the simulation.
 //!
 //! [`Playground`] holds the simulation and the page's own state (playing or paused, speed,
-//! what the visitor typed). [`Action`] lists every change. `reduce` is pure with respect to the
-//! outside world: the wall-clock time of a frame arrives inside [`Action::Frame`], read by the
-//! one hook that owns the animation clock.
+//! what the visitor typed, what is selected). [`Action`] lists every change. `reduce` is pure
+//! with respect to the outside world: the wall-clock time of a frame arrives inside
+//! [`Action::Frame`], read by the one hook that owns the animation clock.
+//!
+//! ## Why the simulation sits behind a shared cell
+//!
+//! Yew's reducer hands `reduce` an `Rc<Self>` that is also held by every handle that rendered
+//! it, so a textbook reducer clones the whole state on every action. The simulation keeps its
+//! full trace, message archive and history (the page needs all three to scrub, narrate and
+//! check), so that clone grows with the run and would blow the per-frame budget within a
+//! minute. The simulation therefore lives in a [`SimCell`] (`Rc<RefCell<Simulation>>`) that
+//! only `Playground::apply` borrows mutably; every other field is cheap to clone, and views
+//! decide whether to render again by the `revision` counter, never by comparing states.
+//!
+//! ## Time travel
+//!
+//! The world at an earlier moment `t` is rebuilt by replaying the scenario (seed plus every
+//! intervention so far) up to `t`: the simulator is deterministic, so that is exactly the past.
+//! Playing on from there replays the recorded future. Acting at an earlier moment forks:
+//! the scenario is cut at `t` ([`Scenario::truncated`]), replayed, and the new intervention
+//! starts a different future.
 
+use crate::derived::{CheckView, Derived};
+use serde::{Deserialize, Serialize};
+use std::cell::{Ref, RefCell};
+use std::collections::BTreeSet;
 use std::rc::Rc;
-use synod_core::{ClientId, KvOp, NodeId};
-use synod_sim::{Intervention, Scenario, Simulation, Time};
+use synod_core::{Bug, Bugs, ClientId, KvOp, NodeId, Protocol, ReadMode};
+use synod_sim::rng::Ratio;
+use synod_sim::scenario::NetworkConfig;
+use synod_sim::{Intervention, MsgId, Outcome, Scenario, Simulation, Time};
 use yew::Reducible;
 
 /// The longest stretch of wall-clock time one frame may advance: after the tab was hidden,
@@ -15,7 +39,8 @@ use yew::Reducible;
 pub const MAX_FRAME_MS: f64 = 100.0;
 
 /// Playback speeds offered, in virtual microseconds per wall-clock millisecond.
-pub const SPEEDS: [(u32, &str); 5] = [
+pub const SPEEDS: [(u32, &str); 6] = [
+    (10, "1/100×"),
     (25, "1/40×"),
     (100, "1/10×"),
     (250, "1/4×"),
@@ -23,11 +48,113 @@ pub const SPEEDS: [(u32, &str); 5] = [
     (1000, "1×"),
 ];
 
-/// What the visitor typed for one client.
+/// The speed the page opens at: slow enough to follow a message across a link.
+pub const DEFAULT_SPEED: u32 = 100;
+
+/// How many events "step to the next completion" may process before giving up.
+const MAX_STEPS_TO_COMPLETION: u32 = 200_000;
+
+/// The extra delay a visitor adds to one message.
+pub const DELAY_US: u64 = 200_000;
+
+/// The simulation, shared between the reducer's successive states (see the module docs).
+#[derive(Clone, Debug)]
+pub struct SimCell(Rc<RefCell<Simulation>>);
+
+impl SimCell {
+    fn new(sim: Simulation) -> SimCell {
+        SimCell(Rc::new(RefCell::new(sim)))
+    }
+}
+
+/// What the visitor chose to run: the strategy, read mode, sizes and an optional
+/// deliberately broken variant. Plain data, so a share link can carry it later.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setup {
+    pub protocol: Protocol,
+    pub read_mode: ReadMode,
+    pub nodes: u8,
+    pub clients: u16,
+    pub bug: Option<Bug>,
+    pub seed: u64,
+}
+
+impl Default for Setup {
+    /// The first impression: three Multi-Paxos nodes, three clients.
+    fn default() -> Self {
+        Setup {
+            protocol: Protocol::MultiPaxos,
+            read_mode: ReadMode::Log,
+            nodes: 3,
+            clients: 3,
+            bug: None,
+            seed: 1,
+        }
+    }
+}
+
+impl Setup {
+    /// The scenario this setup describes, with a slow automatic workload.
+    pub fn scenario(&self) -> Scenario {
+        let nodes = if self.protocol == Protocol::SingleNode {
+            1
+        } else {
+            self.nodes.max(1)
+        };
+        let mut s = Scenario::cluster(self.seed, nodes, self.protocol, self.clients.max(1));
+        s.cluster.read_mode = self.read_mode;
+        s.cluster.bugs = self.bug.map_or_else(Bugs::none, Bugs::only);
+        if let Some(w) = s.clients.workload.as_mut() {
+            w.think_min_us = 600_000;
+            w.think_max_us = 1_600_000;
+        }
+        s
+    }
+
+    /// One sentence on what the chosen combination guarantees.
+    pub fn guarantee(&self) -> String {
+        let mut text = self.protocol.guarantee().to_owned();
+        if self.protocol != Protocol::SingleNode && !self.read_mode.is_safe() {
+            text.push_str(
+                " Local reads are answered from one replica's table at once: fast, and \
+                 not linearizable, because that table may lag behind acknowledged writes.",
+            );
+        }
+        if let Some(bug) = self.bug {
+            text.push_str(&format!(" Broken on purpose: {}", bug.describe()));
+        }
+        text
+    }
+}
+
+/// Page state that is not the simulation: plain data, so a share link can carry it later.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ViewState {
+    pub playing: bool,
+    /// Virtual microseconds per wall-clock millisecond.
+    pub speed: u32,
+    /// Only narration lines containing this text are shown.
+    pub filter: String,
+    pub help: bool,
+}
+
+impl Default for ViewState {
+    fn default() -> Self {
+        ViewState {
+            playing: true,
+            speed: DEFAULT_SPEED,
+            filter: String::new(),
+            help: false,
+        }
+    }
+}
+
+/// What the visitor typed for one client, and which node it sends to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientInput {
     pub key: String,
     pub value: String,
+    pub target: NodeId,
 }
 
 /// The four operations a visitor can ask for.
@@ -66,17 +193,39 @@ impl OpKind {
     }
 }
 
+/// What the visitor selected; the views highlight what is related to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Selection {
+    /// An operation, by its index in the history.
+    Op(usize),
+    Message(MsgId),
+    Node(NodeId),
+    /// A log slot (its number).
+    Slot(u64),
+}
+
 /// Everything the page shows, and the simulation behind it.
 #[derive(Clone, Debug)]
 pub struct Playground {
-    pub sim: Simulation,
-    pub playing: bool,
-    /// Virtual microseconds per wall-clock millisecond.
-    pub speed: u32,
+    sim: SimCell,
+    pub setup: Setup,
+    pub view: ViewState,
+    /// The furthest moment this run has reached; the scrubber goes from zero to here.
+    pub horizon: Time,
     last_frame_ms: Option<f64>,
     pub inputs: Vec<ClientInput>,
-    /// A message for the visitor (why an action was refused), if any.
+    pub network: NetworkConfig,
+    pub workload_on: bool,
+    pub selection: Option<Selection>,
+    /// Nodes picked for one side of a partition.
+    pub picked: BTreeSet<NodeId>,
+    /// A message for the visitor (why an action was refused, or what just happened).
     pub notice: Option<String>,
+    /// How many times the future was forked.
+    pub forks: u32,
+    /// What the views read besides the simulation: faults and leader changes on the time
+    /// axis, and the checker's verdict.
+    pub derived: Rc<Derived>,
     /// Bumped by every action that changed something: components compare it to decide
     /// whether to render again (the reducer handle always reads the latest state, so it
     /// cannot tell old from new by itself).
@@ -92,9 +241,39 @@ pub enum Action {
     },
     Play,
     Pause,
+    TogglePlay,
     /// Process exactly one event.
     Step,
+    /// Run until some operation completes (or is given up).
+    StepToCompletion,
     SetSpeed(u32),
+    /// Faster or slower by one notch.
+    Faster,
+    Slower,
+    /// Show the world at this virtual time (microseconds), at or before the horizon.
+    Scrub(u64),
+    /// Move the moment shown by this many microseconds (back when negative).
+    ScrubBy(i64),
+    /// Close the help, or else clear the selection.
+    Escape,
+    Crash(NodeId),
+    Restart(NodeId),
+    /// Put a node in the partition group, or take it out.
+    Pick(NodeId),
+    /// Cut the picked nodes off from the others.
+    Partition,
+    Heal,
+    DropMessage(MsgId),
+    DuplicateMessage(MsgId),
+    DelayMessage(MsgId),
+    /// Loss and duplication probabilities, per mille.
+    SetLoss(u32),
+    SetDuplicate(u32),
+    /// The longest one-way latency, in milliseconds.
+    SetLatency(u64),
+    SetWorkload(bool),
+    /// Start again with a different setup.
+    Configure(Setup),
     EditKey {
         client: ClientId,
         text: String,
@@ -103,54 +282,151 @@ pub enum Action {
         client: ClientId,
         text: String,
     },
+    SetTarget {
+        client: ClientId,
+        node: NodeId,
+    },
     /// A client invokes an operation built from what was typed for it.
     Submit {
         client: ClientId,
         op: OpKind,
     },
+    Select(Option<Selection>),
+    SetFilter(String),
+    ToggleHelp,
     DismissNotice,
 }
 
 impl Playground {
-    /// The first page: one node, two clients, playing at a speed slow enough to watch.
+    /// The first page: three Multi-Paxos nodes and three clients with a slow workload.
     pub fn new() -> Playground {
-        Playground::from_scenario(Scenario::single_node(1)).expect("the built-in scenario is valid")
+        Playground::with_setup(Setup::default()).expect("the built-in setup is valid")
     }
 
-    /// A playground for any scenario.
-    pub fn from_scenario(scenario: Scenario) -> Result<Playground, String> {
-        let sim = Simulation::new(scenario).map_err(|e| e.to_string())?;
-        let inputs = (1..=sim.client_count())
+    /// A playground for a setup.
+    pub fn with_setup(setup: Setup) -> Result<Playground, String> {
+        let scenario = setup.scenario();
+        let sim = Simulation::new(scenario.clone()).map_err(|e| e.to_string())?;
+        let nodes = sim.node_count();
+        let inputs = (0..sim.client_count())
             .map(|i| ClientInput {
                 key: "k1".into(),
-                value: format!("v{i}"),
+                value: format!("v{}", i + 1),
+                target: NodeId((i % u16::from(nodes)) as u8),
             })
             .collect();
-        Ok(Playground {
-            sim,
-            playing: true,
-            speed: 250,
+        let mut p = Playground {
+            sim: SimCell::new(sim),
+            setup,
+            view: ViewState::default(),
+            horizon: Time::ZERO,
             last_frame_ms: None,
             inputs,
+            network: scenario.network.clone(),
+            workload_on: scenario.clients.workload.is_some(),
+            selection: None,
+            picked: BTreeSet::new(),
             notice: None,
+            forks: 0,
+            derived: Rc::new(Derived::default()),
             revision: 0,
-        })
+        };
+        p.refresh();
+        Ok(p)
+    }
+
+    /// The simulation, to read.
+    pub fn sim(&self) -> Ref<'_, Simulation> {
+        self.sim.0.borrow()
+    }
+
+    /// The virtual time now.
+    pub fn now(&self) -> Time {
+        self.sim().now()
+    }
+
+    /// Whether the view is at an earlier moment than the furthest one reached.
+    pub fn in_the_past(&self) -> bool {
+        self.now() < self.horizon
+    }
+
+    /// The checker's view of the history so far.
+    pub fn check(&self) -> &CheckView {
+        &self.derived.check
     }
 
     /// Applies one action. Returns `false` when nothing changed (so the view can skip work).
     pub fn apply(&mut self, action: Action) -> bool {
         match action {
             Action::Frame { now_ms } => return self.frame(now_ms),
-            Action::Play => {
-                self.playing = true;
-                self.last_frame_ms = None;
+            Action::Play => self.play(),
+            Action::Pause => self.view.playing = false,
+            Action::TogglePlay => {
+                if self.view.playing {
+                    self.view.playing = false;
+                } else {
+                    self.play();
+                }
             }
-            Action::Pause => self.playing = false,
             Action::Step => {
-                self.playing = false;
-                self.sim.step();
+                self.view.playing = false;
+                self.sim.0.borrow_mut().step();
             }
-            Action::SetSpeed(speed) => self.speed = speed.max(1),
+            Action::StepToCompletion => self.step_to_completion(),
+            Action::SetSpeed(speed) => self.view.speed = speed.max(1),
+            Action::Faster => self.view.speed = notch(self.view.speed, 1),
+            Action::Slower => self.view.speed = notch(self.view.speed, -1),
+            Action::Scrub(us) => self.scrub(Time(us)),
+            Action::ScrubBy(by) => {
+                let t = self.now().as_us().saturating_add_signed(by);
+                self.scrub(Time(t));
+            }
+            Action::Escape => {
+                if self.view.help {
+                    self.view.help = false;
+                } else {
+                    self.selection = None;
+                }
+            }
+            Action::Crash(node) => self.act(Intervention::Crash { node }),
+            Action::Restart(node) => self.act(Intervention::Restart { node }),
+            Action::Pick(node) => {
+                if !self.picked.remove(&node) {
+                    self.picked.insert(node);
+                }
+            }
+            Action::Partition => self.partition(),
+            Action::Heal => {
+                self.act(Intervention::Heal);
+                self.picked.clear();
+            }
+            Action::DropMessage(msg) => self.act(Intervention::DropMessage { msg }),
+            Action::DuplicateMessage(msg) => self.act(Intervention::DuplicateMessage { msg }),
+            Action::DelayMessage(msg) => self.act(Intervention::DelayMessage {
+                msg,
+                by_us: DELAY_US,
+            }),
+            Action::SetLoss(pm) => {
+                let mut n = self.network.clone();
+                n.loss = Ratio::per_mille(pm.min(1000));
+                self.set_network(n);
+            }
+            Action::SetDuplicate(pm) => {
+                let mut n = self.network.clone();
+                n.duplicate = Ratio::per_mille(pm.min(1000));
+                self.set_network(n);
+            }
+            Action::SetLatency(ms) => {
+                let mut n = self.network.clone();
+                let max_us = ms.clamp(1, 5_000) * 1000;
+                n.latency_max_us = max_us;
+                n.latency_min_us = max_us / 3;
+                self.set_network(n);
+            }
+            Action::SetWorkload(on) => {
+                self.act(Intervention::SetWorkload { on });
+            }
+            Action::Configure(setup) => self.configure(setup),
             Action::EditKey { client, text } => {
                 if let Some(i) = self.inputs.get_mut(client.index()) {
                     i.key = text;
@@ -161,15 +437,29 @@ impl Playground {
                     i.value = text;
                 }
             }
+            Action::SetTarget { client, node } => {
+                if let Some(i) = self.inputs.get_mut(client.index()) {
+                    i.target = node;
+                }
+            }
             Action::Submit { client, op } => self.submit(client, op),
+            Action::Select(s) => self.selection = s,
+            Action::SetFilter(f) => self.view.filter = f,
+            Action::ToggleHelp => self.view.help = !self.view.help,
             Action::DismissNotice => self.notice = None,
         }
+        self.refresh();
         true
+    }
+
+    fn play(&mut self) {
+        self.view.playing = true;
+        self.last_frame_ms = None;
     }
 
     fn frame(&mut self, now_ms: f64) -> bool {
         let last = self.last_frame_ms.replace(now_ms);
-        if !self.playing {
+        if !self.view.playing {
             // Paused: the clock reading is discarded with this state, and Play starts afresh.
             return false;
         }
@@ -178,13 +468,187 @@ impl Playground {
             return true;
         };
         let elapsed_ms = (now_ms - last).clamp(0.0, MAX_FRAME_MS);
-        let advance_us = (elapsed_ms * f64::from(self.speed)).round() as u64;
+        let advance_us = (elapsed_ms * f64::from(self.view.speed)).round() as u64;
         if advance_us == 0 {
             return false;
         }
-        let target = self.sim.now().plus_us(advance_us);
-        self.sim.run_until(target);
+        {
+            let mut sim = self.sim.0.borrow_mut();
+            let target = sim.now().plus_us(advance_us);
+            sim.run_until(target);
+        }
+        self.refresh();
         true
+    }
+
+    /// Brings the horizon and the derived views up to date with the simulation.
+    fn refresh(&mut self) {
+        let sim = self.sim.0.borrow();
+        self.horizon = self.horizon.max(sim.now());
+        if self.derived.is_current(&sim) {
+            return;
+        }
+        let mut d = (*self.derived).clone();
+        d.update(&sim);
+        drop(sim);
+        self.derived = Rc::new(d);
+    }
+
+    fn step_to_completion(&mut self) {
+        self.view.playing = false;
+        let mut sim = self.sim.0.borrow_mut();
+        let settled = |s: &Simulation| {
+            s.history()
+                .iter()
+                .filter(|e| !matches!(e.outcome, Outcome::Pending))
+                .count()
+        };
+        let before = settled(&sim);
+        for _ in 0..MAX_STEPS_TO_COMPLETION {
+            if !sim.step() || settled(&sim) > before {
+                break;
+            }
+        }
+    }
+
+    /// Shows the world at `t`: replays the scenario from the start when `t` is in the past,
+    /// runs forward (replaying the recorded future) otherwise.
+    fn scrub(&mut self, t: Time) {
+        let t = t.min(self.horizon);
+        self.view.playing = false;
+        let now = self.now();
+        if t == now {
+            return;
+        }
+        if t < now {
+            let scenario = self.sim().scenario().clone();
+            match Simulation::new(scenario) {
+                Ok(mut past) => {
+                    past.run_until(t);
+                    self.replace_sim(past);
+                }
+                Err(e) => self.notice = Some(e.to_string()),
+            }
+        } else {
+            self.sim.0.borrow_mut().run_until(t);
+        }
+        self.restore_controls();
+    }
+
+    /// Network and workload settings in force at the current moment (after a scrub).
+    fn restore_controls(&mut self) {
+        let sim = self.sim.0.borrow();
+        let now = sim.now();
+        let s = sim.scenario();
+        let mut network = s.network.clone();
+        let mut workload = s.clients.workload.is_some();
+        for i in s.interventions.iter().filter(|i| i.at <= now) {
+            match &i.action {
+                Intervention::SetNetwork { network: n } => network = n.clone(),
+                Intervention::SetWorkload { on } => workload = *on,
+                _ => {}
+            }
+        }
+        drop(sim);
+        self.network = network;
+        self.workload_on = workload;
+    }
+
+    fn replace_sim(&mut self, sim: Simulation) {
+        self.sim = SimCell::new(sim);
+        self.derived = Rc::new(Derived::default());
+    }
+
+    /// Before acting at an earlier moment, cut the recorded future away: the world is
+    /// rebuilt from the scenario truncated at now, so the new action starts a new future.
+    fn fork_if_in_the_past(&mut self) {
+        let now = self.now();
+        if now >= self.horizon {
+            return;
+        }
+        let has_future = self
+            .sim()
+            .scenario()
+            .interventions
+            .iter()
+            .any(|i| i.at > now);
+        if has_future {
+            let scenario = self.sim().scenario().truncated(now);
+            match Simulation::new(scenario) {
+                Ok(mut fresh) => {
+                    fresh.run_until(now);
+                    self.replace_sim(fresh);
+                }
+                Err(e) => {
+                    self.notice = Some(e.to_string());
+                    return;
+                }
+            }
+        }
+        self.horizon = now;
+        self.forks += 1;
+        self.notice = Some(format!(
+            "You acted at {}: the recorded future was discarded and a new one starts here.",
+            crate::format::time(now)
+        ));
+    }
+
+    /// Records and applies an intervention now, forking first when in the past.
+    fn act(&mut self, action: Intervention) {
+        self.try_act(action);
+    }
+
+    /// [`Playground::act`], telling whether the simulation accepted the intervention.
+    fn try_act(&mut self, action: Intervention) -> bool {
+        self.fork_if_in_the_past();
+        let result = self.sim.0.borrow_mut().intervene(action.clone());
+        match result {
+            Ok(()) => {
+                match action {
+                    Intervention::SetNetwork { network } => self.network = network,
+                    Intervention::SetWorkload { on } => self.workload_on = on,
+                    _ => {}
+                }
+                true
+            }
+            Err(e) => {
+                self.notice = Some(e.to_string());
+                false
+            }
+        }
+    }
+
+    fn set_network(&mut self, network: NetworkConfig) {
+        self.act(Intervention::SetNetwork { network });
+    }
+
+    fn partition(&mut self) {
+        let n = self.sim().node_count();
+        let (inside, outside): (Vec<NodeId>, Vec<NodeId>) =
+            (0..n).map(NodeId).partition(|id| self.picked.contains(id));
+        if inside.is_empty() || outside.is_empty() {
+            self.notice = Some(
+                "Pick some nodes (not all) first: they will be cut off from the others.".into(),
+            );
+            return;
+        }
+        self.act(Intervention::Partition {
+            groups: vec![inside, outside],
+        });
+    }
+
+    fn configure(&mut self, setup: Setup) {
+        match Playground::with_setup(setup) {
+            Ok(mut fresh) => {
+                fresh.view = ViewState {
+                    playing: true,
+                    ..self.view.clone()
+                };
+                fresh.revision = self.revision;
+                *self = fresh;
+            }
+            Err(e) => self.notice = Some(e),
+        }
     }
 
     fn submit(&mut self, client: ClientId, op: OpKind) {
@@ -196,20 +660,18 @@ impl Playground {
             return;
         }
         let op = op.with(input);
-        let node = NodeId(0);
-        match self
-            .sim
-            .intervene(Intervention::Submit { client, node, op })
-        {
-            Ok(()) => self.notice = None,
-            Err(e) => self.notice = Some(e.to_string()),
+        let node = input.target;
+        if self.try_act(Intervention::Submit { client, node, op }) {
+            self.notice = None;
         }
     }
+}
 
-    /// The virtual time now.
-    pub fn now(&self) -> Time {
-        self.sim.now()
-    }
+/// The next speed up or down the list.
+fn notch(speed: u32, by: i32) -> u32 {
+    let i = SPEEDS.iter().position(|(s, _)| *s >= speed).unwrap_or(0) as i32;
+    let j = (i + by).clamp(0, SPEEDS.len() as i32 - 1) as usize;
+    SPEEDS[j].0
 }
 
 impl Default for Playground {
@@ -222,6 +684,7 @@ impl Reducible for Playground {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        // Cheap: the simulation is shared (see the module docs), the rest is small.
         let mut next = (*self).clone();
         if next.apply(action) {
             next.revision += 1;
@@ -234,96 +697,4 @@ impl Reducible for Playground {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use synod_sim::Outcome;
-
-    #[test]
-    fn frames_advance_virtual_time_by_speed_and_pause_stops_them() {
-        let mut p = Playground::new();
-        p.apply(Action::Frame { now_ms: 1000.0 });
-        assert_eq!(p.now(), Time::ZERO, "the first frame only sets the clock");
-        assert!(p.apply(Action::Frame { now_ms: 1016.0 }));
-        assert_eq!(p.now(), Time(16 * 250));
-        p.apply(Action::Pause);
-        assert!(!p.apply(Action::Frame { now_ms: 1032.0 }));
-        assert_eq!(p.now(), Time(16 * 250));
-        p.apply(Action::Play);
-        p.apply(Action::Frame { now_ms: 5000.0 });
-        assert!(!p.apply(Action::Frame { now_ms: 5000.0 }));
-        p.apply(Action::Frame { now_ms: 9000.0 });
-        assert_eq!(
-            p.now(),
-            Time(16 * 250 + 100 * 250),
-            "a long gap advances at most MAX_FRAME_MS"
-        );
-    }
-
-    #[test]
-    fn submit_uses_what_was_typed_and_completes_when_time_passes() {
-        let mut p = Playground::new();
-        p.apply(Action::EditKey {
-            client: ClientId(0),
-            text: " x ".into(),
-        });
-        p.apply(Action::EditValue {
-            client: ClientId(0),
-            text: "7".into(),
-        });
-        p.apply(Action::Submit {
-            client: ClientId(0),
-            op: OpKind::Set,
-        });
-        assert_eq!(
-            p.sim.history()[0].op,
-            KvOp::Set {
-                key: "x".into(),
-                value: "7".into()
-            }
-        );
-        p.apply(Action::Frame { now_ms: 0.0 });
-        for i in 1..=20 {
-            p.apply(Action::Frame {
-                now_ms: f64::from(i) * 100.0,
-            });
-        }
-        assert!(matches!(p.sim.history()[0].outcome, Outcome::Ok { .. }));
-    }
-
-    #[test]
-    fn refused_actions_leave_a_notice_and_change_nothing_else() {
-        let mut p = Playground::new();
-        p.apply(Action::Submit {
-            client: ClientId(1),
-            op: OpKind::Get,
-        });
-        p.apply(Action::Submit {
-            client: ClientId(1),
-            op: OpKind::Get,
-        });
-        assert_eq!(p.sim.history().len(), 1);
-        assert_eq!(
-            p.notice.as_deref(),
-            Some("c2 is still waiting for its previous operation")
-        );
-        p.apply(Action::EditKey {
-            client: ClientId(0),
-            text: "  ".into(),
-        });
-        p.apply(Action::Submit {
-            client: ClientId(0),
-            op: OpKind::Get,
-        });
-        assert_eq!(p.notice.as_deref(), Some("c1: type a key first"));
-        assert_eq!(p.sim.history().len(), 1);
-    }
-
-    #[test]
-    fn step_processes_one_event_and_pauses() {
-        let mut p = Playground::new();
-        let before = p.sim.stats().events;
-        p.apply(Action::Step);
-        assert!(!p.playing);
-        assert_eq!(p.sim.stats().events, before + 1);
-    }
-}
+mod tests;

@@ -1,0 +1,98 @@
+//! Per-frame work measurement: from the animation clock's dispatch to the end of the render
+//! it caused (simulation advance plus view diff). The numbers are shown on the page and
+//! shown in the statistics panel (`data-testid=perf`), where the browser benchmark reads them.
+//!
+//! This is the only module besides the animation hook that reads the wall clock, and only
+//! to measure: nothing it reads feeds back into the simulation.
+
+use std::cell::RefCell;
+
+/// How many recent frames the summary covers.
+const WINDOW: usize = 240;
+
+#[derive(Default)]
+struct Frames {
+    started: Option<f64>,
+    recent: Vec<f64>,
+    total: u64,
+}
+
+thread_local! {
+    static FRAMES: RefCell<Frames> = RefCell::new(Frames::default());
+}
+
+/// The wall clock, in milliseconds (0 outside a browser).
+pub fn now_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window()
+            .and_then(|w| w.performance())
+            .map(|p| p.now())
+            .unwrap_or_default()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
+}
+
+/// The animation clock is about to dispatch a frame.
+pub fn frame_started(at_ms: f64) {
+    FRAMES.with(|f| f.borrow_mut().started = Some(at_ms));
+}
+
+/// The page rendered: if a frame was being measured, record how long it took.
+pub fn frame_rendered() {
+    let Some(start) = FRAMES.with(|f| f.borrow_mut().started.take()) else {
+        return;
+    };
+    record(now_ms() - start);
+}
+
+/// Records one frame's work, in milliseconds.
+pub fn record(ms: f64) {
+    FRAMES.with(|f| {
+        let mut f = f.borrow_mut();
+        if f.recent.len() == WINDOW {
+            f.recent.remove(0);
+        }
+        f.recent.push(ms);
+        f.total += 1;
+    });
+}
+
+/// Mean, 95th percentile and maximum of a set of frame times.
+pub fn stats(frames: &[f64]) -> (f64, f64, f64) {
+    if frames.is_empty() {
+        return (0.0, 0.0, 0.0);
+    }
+    let mut sorted = frames.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mean = sorted.iter().sum::<f64>() / sorted.len() as f64;
+    let p95 = sorted[((sorted.len() as f64 * 0.95).ceil() as usize).clamp(1, sorted.len()) - 1];
+    (mean, p95, sorted[sorted.len() - 1])
+}
+
+/// The summary shown on the page.
+pub fn summary() -> String {
+    FRAMES.with(|f| {
+        let f = f.borrow();
+        let (mean, p95, max) = stats(&f.recent);
+        format!(
+            "{mean:.2} ms mean, {p95:.2} ms p95, {max:.2} ms max over the last {} frames",
+            f.recent.len()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_statistics_are_mean_p95_and_max() {
+        let frames: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(stats(&frames), (50.5, 95.0, 100.0));
+        assert_eq!(stats(&[]), (0.0, 0.0, 0.0));
+    }
+}

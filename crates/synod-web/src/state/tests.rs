@@ -1,0 +1,316 @@
+use super::*;
+use synod_core::Role;
+use synod_sim::Outcome;
+
+/// Plays `ms` of wall-clock time at the current speed, in 16 ms frames.
+fn play_ms(p: &mut Playground, ms: u32) {
+    p.apply(Action::Frame { now_ms: 0.0 });
+    for i in 1..=ms / 16 {
+        p.apply(Action::Frame {
+            now_ms: f64::from(i * 16),
+        });
+    }
+}
+
+fn run_virtual(p: &mut Playground, us: u64) {
+    let t = p.now().plus_us(us);
+    p.sim.0.borrow_mut().run_until(t);
+    p.refresh();
+}
+
+fn leader(p: &Playground) -> Option<NodeId> {
+    p.sim()
+        .node_views()
+        .iter()
+        .flatten()
+        .find(|v| v.role == Role::Leader)
+        .map(|v| v.id)
+}
+
+#[test]
+fn the_first_page_is_three_multi_paxos_nodes_and_three_clients_playing() {
+    let p = Playground::new();
+    assert_eq!(p.sim().node_count(), 3);
+    assert_eq!(p.sim().client_count(), 3);
+    assert_eq!(p.setup.protocol, Protocol::MultiPaxos);
+    assert!(p.view.playing && p.workload_on);
+}
+
+#[test]
+fn frames_advance_virtual_time_by_speed_and_pause_stops_them() {
+    let mut p = Playground::new();
+    p.apply(Action::SetSpeed(250));
+    p.apply(Action::Frame { now_ms: 1000.0 });
+    assert_eq!(p.now(), Time::ZERO, "the first frame only sets the clock");
+    assert!(p.apply(Action::Frame { now_ms: 1016.0 }));
+    assert_eq!(p.now(), Time(16 * 250));
+    p.apply(Action::Pause);
+    assert!(!p.apply(Action::Frame { now_ms: 1032.0 }));
+    assert_eq!(p.now(), Time(16 * 250));
+    p.apply(Action::Play);
+    p.apply(Action::Frame { now_ms: 5000.0 });
+    p.apply(Action::Frame { now_ms: 9000.0 });
+    assert_eq!(
+        p.now(),
+        Time(16 * 250 + 100 * 250),
+        "a long gap advances at most MAX_FRAME_MS"
+    );
+}
+
+#[test]
+fn crashing_the_leader_elects_another() {
+    let mut p = Playground::new();
+    run_virtual(&mut p, 2_000_000);
+    let old = leader(&p).expect("a leader within two seconds");
+    p.apply(Action::Crash(old));
+    assert!(p.sim().node_views()[old.index()].is_none());
+    run_virtual(&mut p, 3_000_000);
+    let new = leader(&p).expect("a new leader");
+    assert_ne!(new, old);
+    assert!(p
+        .derived
+        .markers
+        .iter()
+        .any(|m| m.kind == crate::derived::MarkerKind::Crash));
+    assert!(
+        p.derived
+            .markers
+            .iter()
+            .filter(|m| m.kind == crate::derived::MarkerKind::Leader)
+            .count()
+            >= 2
+    );
+}
+
+#[test]
+fn partition_needs_a_proper_group_and_heal_clears_it() {
+    let mut p = Playground::new();
+    p.apply(Action::Partition);
+    assert!(p.notice.as_deref().unwrap().contains("Pick some nodes"));
+    p.apply(Action::Pick(NodeId(0)));
+    p.apply(Action::Partition);
+    assert!(p.sim().blocked_links().next().is_some());
+    p.apply(Action::Heal);
+    assert!(p.sim().blocked_links().next().is_none());
+    assert!(p.picked.is_empty());
+}
+
+#[test]
+fn submit_goes_to_the_chosen_node_and_completes() {
+    let mut p = Playground::new();
+    p.apply(Action::SetWorkload(false));
+    run_virtual(&mut p, 1_500_000);
+    p.apply(Action::SetTarget {
+        client: ClientId(1),
+        node: NodeId(2),
+    });
+    p.apply(Action::EditKey {
+        client: ClientId(1),
+        text: " x ".into(),
+    });
+    p.apply(Action::EditValue {
+        client: ClientId(1),
+        text: "7".into(),
+    });
+    p.apply(Action::Submit {
+        client: ClientId(1),
+        op: OpKind::Set,
+    });
+    let i = p.sim().history().len() - 1;
+    assert_eq!(
+        p.sim().history()[i].op,
+        KvOp::Set {
+            key: "x".into(),
+            value: "7".into()
+        }
+    );
+    assert!(p.sim().scenario().interventions.iter().any(|t| matches!(
+        &t.action,
+        Intervention::Submit { node, .. } if *node == NodeId(2)
+    )));
+    run_virtual(&mut p, 2_000_000);
+    assert!(matches!(p.sim().history()[i].outcome, Outcome::Ok { .. }));
+    let id = p.sim().history()[i].id;
+    assert!(
+        p.derived.slot_of.contains_key(&id),
+        "the slot that served it is known"
+    );
+}
+
+#[test]
+fn refused_actions_leave_a_notice() {
+    let mut p = Playground::new();
+    p.apply(Action::EditKey {
+        client: ClientId(0),
+        text: "  ".into(),
+    });
+    p.apply(Action::Submit {
+        client: ClientId(0),
+        op: OpKind::Get,
+    });
+    assert_eq!(p.notice.as_deref(), Some("c1: type a key first"));
+}
+
+#[test]
+fn step_processes_one_event_and_pauses() {
+    let mut p = Playground::new();
+    let before = p.sim().stats().events;
+    p.apply(Action::Step);
+    assert!(!p.view.playing);
+    assert_eq!(p.sim().stats().events, before + 1);
+}
+
+#[test]
+fn step_to_completion_stops_right_after_an_operation_settles() {
+    let mut p = Playground::new();
+    p.apply(Action::StepToCompletion);
+    let settled = crate::derived::settled(p.sim().history());
+    assert_eq!(settled, 1);
+    assert!(!p.view.playing);
+}
+
+#[test]
+fn scrubbing_back_replays_the_exact_past_and_forward_returns() {
+    let mut p = Playground::new();
+    run_virtual(&mut p, 1_000_000);
+    // An intervention stamped t is part of the moment t (replays apply it too).
+    p.apply(Action::Crash(NodeId(1)));
+    let hash_at_1s = p.sim().trace_hash();
+    run_virtual(&mut p, 1_000_000);
+    let hash_at_2s = p.sim().trace_hash();
+    p.apply(Action::Scrub(1_000_000));
+    assert_eq!(p.now(), Time(1_000_000));
+    assert_eq!(p.horizon, Time(2_000_000));
+    assert!(p.in_the_past() && !p.view.playing);
+    assert_eq!(p.sim().trace_hash(), hash_at_1s);
+    p.apply(Action::Scrub(2_000_000));
+    assert_eq!(
+        p.sim().trace_hash(),
+        hash_at_2s,
+        "the recorded future (the crash) replays"
+    );
+}
+
+#[test]
+fn acting_in_the_past_forks_the_future() {
+    let mut p = Playground::new();
+    run_virtual(&mut p, 1_000_000);
+    p.apply(Action::Crash(NodeId(1)));
+    run_virtual(&mut p, 1_000_000);
+    p.apply(Action::Scrub(500_000));
+    p.apply(Action::Crash(NodeId(2)));
+    assert_eq!(p.forks, 1);
+    assert_eq!(p.horizon, Time(500_000), "the old future is gone");
+    let s = p.sim().scenario().clone();
+    let crashes: Vec<_> = s
+        .interventions
+        .iter()
+        .filter(|t| matches!(t.action, Intervention::Crash { .. }))
+        .collect();
+    assert_eq!(crashes.len(), 1);
+    assert!(matches!(crashes[0].action, Intervention::Crash { node } if node == NodeId(2)));
+    assert!(p.notice.as_deref().unwrap().contains("new one starts here"));
+}
+
+#[test]
+fn network_sliders_change_the_network_and_survive_a_scrub() {
+    let mut p = Playground::new();
+    run_virtual(&mut p, 200_000);
+    p.apply(Action::SetLoss(100));
+    p.apply(Action::SetLatency(300));
+    assert_eq!(p.network.loss, Ratio::per_mille(100));
+    assert_eq!(p.network.latency_max_us, 300_000);
+    run_virtual(&mut p, 200_000);
+    p.apply(Action::Scrub(100_000));
+    assert_eq!(p.network.loss, Ratio::NEVER, "before the change");
+    p.apply(Action::Scrub(400_000));
+    assert_eq!(p.network.loss, Ratio::per_mille(100));
+}
+
+#[test]
+fn a_broken_variant_gets_a_red_verdict() {
+    let mut p = Playground::with_setup(Setup {
+        protocol: Protocol::Naive,
+        ..Setup::default()
+    })
+    .unwrap();
+    let mut found = false;
+    for _ in 0..60 {
+        run_virtual(&mut p, 1_000_000);
+        if p.check().verdict == Some(synod_check::Verdict::NotLinearizable) {
+            found = true;
+            break;
+        }
+    }
+    assert!(
+        found,
+        "naive replication breaks linearizability within a minute"
+    );
+    assert!(p.check().illegal.is_some());
+    assert!(!p.check().explanation.is_empty());
+}
+
+#[test]
+fn configure_starts_over_with_the_new_setup_and_says_its_guarantee() {
+    let mut p = Playground::new();
+    let setup = Setup {
+        protocol: Protocol::BasicPaxos,
+        nodes: 5,
+        clients: 2,
+        ..Setup::default()
+    };
+    p.apply(Action::Configure(setup.clone()));
+    assert_eq!(p.sim().node_count(), 5);
+    assert_eq!(p.sim().client_count(), 2);
+    assert!(p.setup.guarantee().contains("majority"));
+    let local = Setup {
+        read_mode: ReadMode::Local,
+        ..Setup::default()
+    };
+    assert!(local.guarantee().contains("not linearizable"));
+}
+
+#[test]
+fn speed_notches_move_along_the_list_and_stop_at_the_ends() {
+    assert_eq!(notch(100, 1), 250);
+    assert_eq!(notch(100, -1), 25);
+    assert_eq!(notch(10, -1), 10);
+    assert_eq!(notch(1000, 1), 1000);
+}
+
+#[test]
+fn escape_closes_help_first_then_clears_the_selection() {
+    let mut p = Playground::new();
+    p.apply(Action::Select(Some(Selection::Node(NodeId(0)))));
+    p.apply(Action::ToggleHelp);
+    p.apply(Action::Escape);
+    assert!(!p.view.help);
+    assert!(p.selection.is_some());
+    p.apply(Action::Escape);
+    assert!(p.selection.is_none());
+}
+
+#[test]
+fn reduce_keeps_the_same_rc_when_nothing_changed() {
+    let p = Rc::new(Playground::new());
+    let paused = Reducible::reduce(p, Action::Pause);
+    let again = Reducible::reduce(paused.clone(), Action::Frame { now_ms: 5.0 });
+    assert!(Rc::ptr_eq(&paused, &again));
+}
+
+#[test]
+fn the_view_state_round_trips_through_serde() {
+    let v = ViewState::default();
+    let json = serde_json::to_string(&(Setup::default(), &v)).unwrap();
+    let back: (Setup, ViewState) = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, (Setup::default(), v));
+}
+
+#[test]
+fn playing_a_few_seconds_commits_commands() {
+    let mut p = Playground::new();
+    p.apply(Action::SetSpeed(1000));
+    play_ms(&mut p, 3000);
+    assert!(p.sim().committed_commands() > 0);
+    assert_eq!(p.check().verdict, Some(synod_check::Verdict::Linearizable));
+}
