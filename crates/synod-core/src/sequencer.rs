@@ -8,6 +8,13 @@
 //! apply numbered commands strictly in number order, asking the sequencer for missing
 //! numbers with a [`Message::CatchUp`] when they notice a gap.
 //!
+//! Message loss alone must not stall a follower: a follower that misses the *last*
+//! `Sequenced` sees no later number that would reveal the gap. So the sequencer announces
+//! the next number it will hand out in a [`Message::Heartbeat`] (ballot zero: there are no
+//! ballots here) every [`Timing::retry_ticks`] in which it sent followers nothing else, and
+//! a follower that knows of numbers it does not have asks again every `retry_ticks` until
+//! it has them (one request in flight at a time, at most [`MAX_CATCH_UP`] entries a reply).
+//!
 //! This works, and is even linearizable, for as long as the sequencer is up. When it
 //! crashes, nothing can be ordered any more: every client is redirected to a node that does
 //! not answer. And since the sequencer keeps its counter in memory, when it restarts it
@@ -15,8 +22,12 @@
 //! numbers, keep their first one and drop the new one (an [`Event::SequenceConflict`]),
 //! while the sequencer applies the new ones: acknowledged writes are missing from the
 //! followers and the replicas diverge. A single point of failure, in the story's words.
+//! (Retransmission does not help there: the restarted sequencer's announcements are below
+//! what the followers hold, and what it sends under reused numbers still conflicts.)
+//!
+//! [`Timing::retry_ticks`]: crate::config::Timing::retry_ticks
 
-use crate::ids::{ClientId, CommandId, NodeId, Slot};
+use crate::ids::{Ballot, ClientId, CommandId, NodeId, Slot};
 use crate::kv::KvStore;
 use crate::message::{ClientRequest, Command, Message, ReplyStatus, Value};
 use crate::naive::view_of_local_log;
@@ -41,6 +52,11 @@ pub struct SequencerNode {
     now: u64,
     /// When this node last asked for missing numbers, to avoid asking every message.
     asked_at: Option<u64>,
+    /// Every number below this one was handed out, as far as this node heard (from a
+    /// `Sequenced`, a catch-up reply or the sequencer's heartbeat).
+    known_upto: Slot,
+    /// Sequencer: when it last sent its followers anything (a number or a heartbeat).
+    announced_at: u64,
 }
 
 impl SequencerNode {
@@ -55,6 +71,8 @@ impl SequencerNode {
             log: BTreeMap::new(),
             now: 0,
             asked_at: None,
+            known_upto: Slot(0),
+            announced_at: 0,
         }
     }
 
@@ -69,7 +87,9 @@ impl SequencerNode {
     }
 
     /// Records a numbered command, keeping the first command seen under each number.
-    fn record(&mut self, slot: Slot, command: Command, out: &mut Outbox) {
+    /// Returns whether the number was new here.
+    fn record(&mut self, slot: Slot, command: Command, out: &mut Outbox) -> bool {
+        self.known_upto = self.known_upto.max(slot.next());
         match self.log.get(&slot) {
             Some(Value::Command(kept)) if kept.id != command.id => emit(
                 out,
@@ -82,16 +102,26 @@ impl SequencerNode {
             Some(_) => {}
             None => {
                 self.log.insert(slot, Value::Command(command));
+                return true;
             }
         }
+        false
+    }
+
+    /// Whether this node knows of numbers handed out that it has not applied: a number
+    /// received above a missing one, or announced by the sequencer.
+    fn has_gap(&self) -> bool {
+        let next = self.replica.next();
+        self.known_upto > next
+            || self
+                .log
+                .keys()
+                .next_back()
+                .is_some_and(|last| *last >= next)
     }
 
     fn ask_for_gap(&mut self, from: NodeId, out: &mut Outbox) {
-        let has_gap = self
-            .log
-            .keys()
-            .next_back()
-            .is_some_and(|last| *last >= self.replica.next());
+        let has_gap = self.has_gap();
         let recently = self
             .asked_at
             .is_some_and(|t| self.now < t + u64::from(self.config.timing.retry_ticks));
@@ -112,6 +142,7 @@ impl SequencerNode {
         let slot = self.next_number;
         self.next_number = slot.next();
         emit(out, Event::Sequenced { slot, id });
+        self.announced_at = self.now;
         self.replica.wait(id, from);
         self.record(slot, command.clone(), out);
         for peer in self.config.peers().collect::<Vec<_>>() {
@@ -175,21 +206,30 @@ impl Engine for SequencerNode {
                 send(out, from, Message::CatchUpReply { entries });
             }
             Message::CatchUpReply { entries } if from == self.sequencer => {
-                let count = u32::try_from(entries.len()).unwrap_or(u32::MAX);
+                let mut news = 0u32;
                 for (slot, value) in entries {
                     if let Value::Command(c) = value {
-                        self.record(slot, c, out);
+                        news += u32::from(self.record(slot, c, out));
                     }
                 }
                 emit(
                     out,
                     Event::CaughtUp {
                         from,
-                        entries: count,
+                        entries: news,
                     },
                 );
                 self.apply_ready(out);
-                self.asked_at = None;
+                if news > 0 {
+                    // Progress: ask for the rest at once. Without progress (a restarted
+                    // sequencer no longer has the numbers) wait for the retry period, or
+                    // the two would bounce requests and empty replies forever.
+                    self.asked_at = None;
+                }
+                self.ask_for_gap(from, out);
+            }
+            Message::Heartbeat { decided_upto, .. } if from == self.sequencer => {
+                self.known_upto = self.known_upto.max(decided_upto);
                 self.ask_for_gap(from, out);
             }
             other => emit(
@@ -203,8 +243,28 @@ impl Engine for SequencerNode {
         }
     }
 
-    fn on_tick(&mut self, _entropy: u64, _out: &mut Outbox) {
+    fn on_tick(&mut self, _entropy: u64, out: &mut Outbox) {
         self.now += 1;
+        let retry = u64::from(self.config.timing.retry_ticks);
+        if self.is_sequencer() {
+            // Announce the next number when the followers heard nothing for a while, so one
+            // that lost the last `Sequenced` learns that it is missing something.
+            let handed_out = self.next_number > Slot(0);
+            if handed_out && self.now >= self.announced_at + retry {
+                self.announced_at = self.now;
+                let upto = self.next_number;
+                for peer in self.config.peers().collect::<Vec<_>>() {
+                    let msg = Message::Heartbeat {
+                        ballot: Ballot::ZERO,
+                        decided_upto: upto,
+                    };
+                    send(out, peer, msg);
+                }
+            }
+        } else {
+            // Retransmission: a request or its reply may have been lost.
+            self.ask_for_gap(self.sequencer, out);
+        }
     }
 
     fn view(&self) -> NodeView {
@@ -237,6 +297,12 @@ impl Engine for SequencerNode {
 
     fn decided(&self) -> &BTreeMap<Slot, Value> {
         &self.log
+    }
+
+    fn decided_upto(&self) -> Slot {
+        // Every number received is applied as soon as the ones below it are, so the first
+        // unapplied number is the first gap: O(1) instead of walking the log.
+        self.replica.next()
     }
 
     fn role(&self) -> Role {

@@ -250,6 +250,17 @@ impl Cluster {
         panic!("messages never stopped flowing: {tail:#?}");
     }
 
+    /// Delivers messages in send order until only those matching `held` are left in flight
+    /// (bounded); the held ones stay there for the test to drop or deliver.
+    pub fn deliver_all_but(&mut self, held: impl Fn(&Envelope) -> bool) {
+        for _ in 0..100_000 {
+            if !self.deliver_where(|e| !held(e)) {
+                return;
+            }
+        }
+        panic!("messages never stopped flowing");
+    }
+
     /// Drops every in-flight message matching `pred`; returns how many.
     pub fn drop_where(&mut self, pred: impl Fn(&Envelope) -> bool) -> usize {
         let before = self.net.len();

@@ -181,3 +181,65 @@ fn sequencer_crash_stops_all_progress_and_its_restart_reuses_numbers() {
         "the acknowledged write b never reaches the followers"
     );
 }
+
+#[test]
+fn sequencer_follower_that_lost_the_last_sequenced_message_recovers() {
+    let mut c = Cluster::new(3, Protocol::Sequencer);
+    c.client(0, 0, 1, set("k", "a"));
+    c.deliver_all();
+    // The last number n2 ever hears of is lost: no later `Sequenced` reveals the gap.
+    c.client(0, 0, 2, set("k", "b"));
+    assert_eq!(c.drop_where(|e| e.to == NodeId(2)), 1);
+    c.deliver_all();
+    assert_eq!(c.value(2, "k").as_deref(), Some("a"), "n2 lags");
+    let retry = Timing::default().retry_ticks;
+    c.run_until(3 * retry, |c| c.node(2).decided_upto() == Slot(2));
+    assert_eq!(c.value(2, "k").as_deref(), Some("b"));
+    assert!(
+        c.count("heartbeat") > 0,
+        "the sequencer announced its next number"
+    );
+    assert!(c.any_event(|e| matches!(e, Event::CaughtUp { entries: 1, .. })));
+}
+
+#[test]
+fn sequencer_follower_retries_when_its_catch_up_request_is_lost() {
+    let mut c = Cluster::new(3, Protocol::Sequencer);
+    c.client(0, 0, 1, set("k", "a"));
+    c.drop_where(|e| e.to == NodeId(2));
+    c.client(0, 0, 2, set("k", "b"));
+    c.deliver_all_but(|e| matches!(e.msg, Message::CatchUp { .. }));
+    assert_eq!(
+        c.drop_where(|e| matches!(e.msg, Message::CatchUp { .. })),
+        1
+    );
+    assert_eq!(
+        c.node(2).decided_upto(),
+        Slot(0),
+        "n2 holds number 1 but not 0"
+    );
+    let retry = Timing::default().retry_ticks;
+    c.run_until(3 * retry, |c| c.node(2).decided_upto() == Slot(2));
+    assert_eq!(c.value(2, "k").as_deref(), Some("b"));
+}
+
+#[test]
+fn sequencer_retransmission_does_not_mend_a_restarted_sequencer() {
+    let mut c = Cluster::new(3, Protocol::Sequencer);
+    c.client(0, 0, 1, set("k", "a"));
+    c.deliver_all();
+    c.crash(0);
+    c.restart(0);
+    c.client(0, 1, 1, set("k", "b"));
+    assert_eq!(c.ok_result(1, 1), Some(KvResult::Done));
+    c.run(5 * Timing::default().retry_ticks);
+    assert!(c.any_event(|e| matches!(e, Event::SequenceConflict { slot: Slot(0), .. })));
+    assert_eq!(c.value(0, "k").as_deref(), Some("b"));
+    for follower in 1..=2 {
+        assert_eq!(
+            c.value(follower, "k").as_deref(),
+            Some("a"),
+            "a reused number still loses the acknowledged write at n{follower}"
+        );
+    }
+}
