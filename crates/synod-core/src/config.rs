@@ -94,6 +94,21 @@ impl Default for Timing {
     }
 }
 
+impl Timing {
+    /// How many retry periods apart a basic-Paxos node asks a peer for decided entries from
+    /// its first gap on (anti-entropy).
+    pub const ANTI_ENTROPY_RETRIES: u32 = 3;
+
+    /// A basic-Paxos node asks one peer (in turn) for the decided entries from its first
+    /// gap on this often: [`Timing::ANTI_ENTROPY_RETRIES`] × `retry_ticks`, at least 1.
+    /// Basic Paxos has no leader and so no heartbeat that would reveal a missed `Decide`.
+    pub fn anti_entropy_ticks(&self) -> u32 {
+        self.retry_ticks
+            .saturating_mul(Timing::ANTI_ENTROPY_RETRIES)
+            .max(1)
+    }
+}
+
 /// A node's static configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeConfig {

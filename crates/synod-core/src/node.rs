@@ -279,7 +279,21 @@ pub(crate) fn first_gap<V>(log: &BTreeMap<Slot, V>) -> Slot {
 }
 
 /// The first slot at or after `start` missing from a log keyed by slot.
+///
+/// O(log n) when the log is gapless from `start` (the usual case for a log that holds no
+/// slot below `start`: the earlier strategies' local logs, and a durable log without
+/// holes): its entries then run from `start` to `start + len - 1`. Otherwise it scans up to
+/// the gap; hosts that ask often keep the prefix incrementally instead (as `PaxosNode`
+/// does).
 pub(crate) fn first_gap_from<V>(log: &BTreeMap<Slot, V>, start: Slot) -> Slot {
+    let first = log.keys().next().copied();
+    let last = log.keys().next_back().copied();
+    if let (Some(first), Some(last)) = (first, last) {
+        let len = u64::try_from(log.len()).expect("a log fits in u64 slots");
+        if first == start && last.0 - first.0 + 1 == len {
+            return last.next();
+        }
+    }
     let mut next = start;
     for slot in log.range(start..).map(|(s, _)| s) {
         if *slot != next {

@@ -186,6 +186,14 @@ pub struct PaxosNode {
     pending_config: Option<(AdminCommand, Membership)>,
     /// The highest decided prefix this node heard of elsewhere (catch-up progress).
     known_upto: Slot,
+    /// Every slot below this one is decided here: [`Durable::decided_upto`], kept up to date
+    /// on every durable write instead of scanning the decided log on every call (the
+    /// simulator and the page ask after every event, the proposer on every message).
+    decided_upto: Slot,
+    /// Basic Paxos anti-entropy: the next tick at which this node asks a peer for decided
+    /// entries from its first gap on, and how many times it asked (to rotate peers).
+    sync_at: u64,
+    syncs: u64,
 }
 
 impl PaxosNode {
@@ -212,6 +220,9 @@ impl PaxosNode {
             recampaign_due: None,
             pending_config: None,
             known_upto: Slot(0),
+            decided_upto: durable.decided_upto(),
+            sync_at: 0,
+            syncs: 0,
             durable,
             config,
         };
@@ -256,7 +267,7 @@ impl PaxosNode {
         );
         self.phase = Phase::Leading {
             ballot: promised,
-            next_slot: self.durable.decided_upto(),
+            next_slot: self.decided_upto(),
             proposals: BTreeMap::new(),
             backlog: BTreeMap::new(),
         };
@@ -360,7 +371,7 @@ impl PaxosNode {
 
     /// The slot a decided change not yet in force takes effect at, if there is one.
     fn change_pending_effect(&self) -> Option<Slot> {
-        let upto = self.durable.decided_upto();
+        let upto = self.decided_upto();
         self.configs.range(upto.next()..).map(|(s, _)| *s).next()
     }
 
@@ -395,7 +406,7 @@ impl PaxosNode {
     /// membership governing a slot from the first undecided one on, except this node.
     fn recipients(&self) -> Vec<NodeId> {
         let mut all: BTreeSet<NodeId> = BTreeSet::new();
-        for m in self.configs_from(self.durable.decided_upto()) {
+        for m in self.configs_from(self.decided_upto()) {
             all.extend(m.nodes());
         }
         all.remove(&self.config.id);
@@ -488,7 +499,7 @@ impl PaxosNode {
     /// A snapshot of the applied state, if anything decided was applied.
     fn fresh_snapshot(&self) -> Option<Snapshot> {
         let applied = self.replica.next();
-        if applied == Slot(0) || applied > self.durable.decided_upto() {
+        if applied == Slot(0) || applied > self.decided_upto() {
             return None;
         }
         Some(
@@ -505,7 +516,7 @@ impl PaxosNode {
             .ok_or(AdminError::NothingToSnapshot)?;
         let last = snapshot.last;
         assert!(
-            last < self.durable.decided_upto() && last < self.replica.next(),
+            last < self.decided_upto() && last < self.replica.next(),
             "a snapshot covers only decided, applied slots"
         );
         let compacted = self.durable.decided.range(..=last).count()
@@ -653,6 +664,7 @@ impl PaxosNode {
     /// [`Bug::NoPersist`] drops promise and accept writes on the floor).
     fn persist(&mut self, write: DurableWrite, out: &mut Outbox) {
         self.durable.apply(&write);
+        self.advance_decided_upto();
         let volatile_only = matches!(
             write,
             DurableWrite::Promise { .. } | DurableWrite::Accept { .. }
@@ -667,6 +679,33 @@ impl PaxosNode {
             return;
         }
         out.push_back(Output::Persist(write));
+    }
+
+    /// Moves the cached first gap past every slot decided since: each slot is stepped over
+    /// once in the node's life, so the cost is amortized O(log n) per decision, and reading
+    /// the prefix is O(1).
+    fn advance_decided_upto(&mut self) {
+        let mut upto = self.decided_upto.max(self.durable.compacted_upto());
+        while self.durable.decided.contains_key(&upto) {
+            upto = upto.next();
+        }
+        self.decided_upto = upto;
+        // The cache is exact: the slot it names is missing, and (unless the snapshot covers
+        // it) the one before it is decided.
+        assert!(
+            !self.durable.decided.contains_key(&upto),
+            "the decided prefix stops at a gap"
+        );
+        assert!(
+            upto == self.durable.compacted_upto()
+                || self.durable.decided.contains_key(&Slot(upto.0 - 1)),
+            "the decided prefix is contiguous"
+        );
+    }
+
+    /// Every slot below this one is decided at this node (the snapshot's included). O(1).
+    fn decided_upto(&self) -> Slot {
+        self.decided_upto
     }
 
     fn broadcast(&self, msg: &Message, out: &mut Outbox) {
@@ -766,7 +805,7 @@ impl PaxosNode {
         }
         if !self.has(Bug::ApplyAccepted) && !self.has(Bug::SnapshotOffByOne) {
             assert!(
-                self.replica.next() <= self.durable.decided_upto(),
+                self.replica.next() <= self.decided_upto(),
                 "applied beyond the decided prefix"
             );
         }
@@ -784,7 +823,7 @@ impl PaxosNode {
             out,
             to,
             Message::CatchUp {
-                from: self.durable.decided_upto(),
+                from: self.decided_upto(),
             },
         );
     }
@@ -819,7 +858,7 @@ impl PaxosNode {
         ReadReport {
             key: key.to_owned(),
             newest,
-            decided_upto: self.durable.decided_upto(),
+            decided_upto: self.decided_upto(),
         }
     }
 
@@ -996,7 +1035,7 @@ impl PaxosNode {
             .promised
             .max(self.highest_seen)
             .next_for(self.config.id);
-        let from = self.durable.decided_upto();
+        let from = self.decided_upto();
         self.highest_seen = ballot;
         self.leader_hint = None;
         self.persist(DurableWrite::Promise { ballot }, out);
@@ -1061,6 +1100,7 @@ impl PaxosNode {
                 compacted_upto: self.durable.compacted_upto(),
             },
         );
+        self.notice_lag(from, start, out);
     }
 
     fn on_promise(
@@ -1133,7 +1173,7 @@ impl PaxosNode {
             .iter()
             .max_by_key(|(_, s)| **s)
             .map(|(n, s)| (*n, *s));
-        if let Some((node, upto)) = ahead.filter(|(_, s)| *s > self.durable.decided_upto()) {
+        if let Some((node, upto)) = ahead.filter(|(_, s)| *s > self.decided_upto()) {
             let _ = upto;
             self.ask_for_catch_up(node, out);
             return;
@@ -1323,7 +1363,7 @@ impl PaxosNode {
     /// no-ops to bring it into force.
     fn fill_window(&mut self, out: &mut Outbox) {
         while self.multi && self.recampaign_due.is_none() {
-            let window_end = Slot(self.durable.decided_upto().0 + MAX_IN_FLIGHT);
+            let window_end = Slot(self.decided_upto().0 + MAX_IN_FLIGHT);
             let pad_until = self.change_pending_effect();
             let Phase::Leading {
                 next_slot, backlog, ..
@@ -1496,6 +1536,18 @@ impl PaxosNode {
         );
         send(out, from, Message::Accepted { ballot, slot });
         self.apply_ready(out);
+        self.notice_lag(from, slot, out);
+    }
+
+    /// Basic Paxos: a proposer works on the first slot it does not know decided, so an
+    /// `Accept` or `Prepare` for `slot` tells us every slot below it is decided at `from`.
+    /// If we have a gap below it, ask `from` now rather than at the next anti-entropy round.
+    fn notice_lag(&mut self, from: NodeId, slot: Slot, out: &mut Outbox) {
+        if self.multi || slot <= self.decided_upto() {
+            return;
+        }
+        self.known_upto = self.known_upto.max(slot);
+        self.ask_for_catch_up(from, out);
     }
 
     fn on_accepted(&mut self, from: NodeId, ballot: Ballot, slot: Slot, out: &mut Outbox) {
@@ -1576,7 +1628,7 @@ impl PaxosNode {
             self.ignore(from, &msg, "the slot is already decided here", out);
         }
         self.apply_ready(out);
-        if slot > self.durable.decided_upto() {
+        if slot > self.decided_upto() {
             self.ask_for_catch_up(from, out);
         }
     }
@@ -1691,7 +1743,7 @@ impl PaxosNode {
         self.observe(ballot, out);
         self.follow(from, out);
         self.known_upto = self.known_upto.max(upto);
-        if upto > self.durable.decided_upto() {
+        if upto > self.decided_upto() {
             self.ask_for_catch_up(from, out);
         }
     }
@@ -1727,6 +1779,11 @@ impl PaxosNode {
             .take(MAX_CATCH_UP)
             .map(|(s, v)| (*s, v.clone()))
             .collect();
+        if entries.is_empty() && !self.multi {
+            // Basic Paxos asks periodically (anti-entropy); an empty answer would only tell
+            // the asker it is up to date, which it assumes until the next period anyway.
+            return;
+        }
         send(out, from, Message::CatchUpReply { entries });
     }
 
@@ -1765,7 +1822,7 @@ impl PaxosNode {
             return;
         };
         self.last_heartbeat = self.now;
-        let decided_upto = self.durable.decided_upto();
+        let decided_upto = self.decided_upto();
         self.broadcast(
             &Message::Heartbeat {
                 ballot,
@@ -1845,6 +1902,36 @@ impl PaxosNode {
                 );
             }
         }
+    }
+
+    /// Basic Paxos anti-entropy. Without a leader there is no heartbeat carrying the decided
+    /// prefix, so a node that never proposes and missed the last `Decide` (lost, or sent
+    /// while it was partitioned or down) would otherwise never learn the slot. Every
+    /// [`Timing::anti_entropy_ticks`] it asks one peer, in turn, for the decided entries
+    /// from its first gap on. A peer with nothing newer stays silent (see
+    /// [`PaxosNode::on_catch_up`]), so a converged cluster pays one small message per node
+    /// per period, and a lagging node catches up within a period of a peer that knows.
+    ///
+    /// [`Timing::anti_entropy_ticks`]: crate::config::Timing::anti_entropy_ticks
+    fn tick_anti_entropy(&mut self, out: &mut Outbox) {
+        if self.multi {
+            return;
+        }
+        let period = u64::from(self.config.timing.anti_entropy_ticks());
+        if self.sync_at == 0 {
+            self.sync_at = self.now + period;
+        }
+        if self.now < self.sync_at {
+            return;
+        }
+        self.sync_at = self.now + period;
+        let peers = self.recipients();
+        if peers.is_empty() {
+            return;
+        }
+        let index = usize::try_from(self.syncs % peers.len() as u64).expect("below len");
+        self.syncs += 1;
+        self.ask_for_catch_up(peers[index], out);
     }
 
     fn tick_idle(&mut self, out: &mut Outbox) {
@@ -1960,6 +2047,7 @@ impl Engine for PaxosNode {
     fn on_tick(&mut self, entropy: u64, out: &mut Outbox) {
         self.now += 1;
         self.entropy = entropy;
+        self.tick_anti_entropy(out);
         match self.phase {
             Phase::Idle => self.tick_idle(out),
             Phase::Preparing { .. } => self.tick_preparing(out),
@@ -1974,7 +2062,7 @@ impl Engine for PaxosNode {
 
     fn view(&self) -> NodeView {
         let applied = self.replica.next();
-        let decided_upto = self.durable.decided_upto();
+        let decided_upto = self.decided_upto();
         let mut slots: BTreeSet<Slot> = self.durable.accepted.keys().copied().collect();
         slots.extend(self.durable.decided.keys().copied());
         let log = slots
@@ -2035,7 +2123,7 @@ impl Engine for PaxosNode {
     }
 
     fn decided_upto(&self) -> Slot {
-        self.durable.decided_upto()
+        self.decided_upto
     }
 
     fn store(&self) -> &KvStore {

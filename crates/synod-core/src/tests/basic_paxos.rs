@@ -92,3 +92,69 @@ fn basic_paxos_node_behind_learns_decisions_from_promises() {
     assert_eq!(c.node(2).applied_commands(), &[cid(0, 1), cid(2, 1)]);
     c.assert_safe();
 }
+
+#[test]
+fn lagging_basic_paxos_node_that_missed_the_last_decide_catches_up() {
+    let mut c = Cluster::new(3, Protocol::BasicPaxos);
+    c.client(0, 0, 1, set("k", "a"));
+    c.deliver_all();
+    // n2 takes part in the second round but loses its `Decide`, and never proposes itself:
+    // no later message reveals the gap, so only anti-entropy can close it.
+    c.client(0, 0, 2, set("k", "b"));
+    c.deliver_all_but(|e| matches!(e.msg, Message::Decide { .. }) && e.to == n(2));
+    assert_eq!(
+        c.drop_where(|e| e.to == n(2)),
+        1,
+        "n2 lost exactly the Decide"
+    );
+    assert_eq!(c.ok_result(0, 2), Some(KvResult::Done));
+    assert_eq!(
+        c.node(2).decided_upto(),
+        Slot(1),
+        "n2 lags behind the chosen log"
+    );
+    let period = Timing::default().anti_entropy_ticks();
+    c.run_until(2 * period * u32::from(c.size()), |c| {
+        c.node(2).decided_upto() == Slot(2)
+    });
+    assert_eq!(c.value(2, "k").as_deref(), Some("b"));
+    assert!(c.count("catch-up") > 0 && c.count("catch-up-reply") > 0);
+    c.assert_safe();
+}
+
+#[test]
+fn basic_paxos_node_that_missed_a_whole_round_catches_up_without_proposing() {
+    let mut c = Cluster::new(5, Protocol::BasicPaxos);
+    // n4 is cut off for three whole rounds: it hears neither accept nor decide.
+    for seq in 1..=3u64 {
+        c.client(0, 0, seq, set("k", &seq.to_string()));
+        c.drop_where(|e| e.to == n(4));
+        c.deliver_all_but(|e| e.to == n(4));
+        c.drop_where(|e| e.to == n(4));
+    }
+    assert_eq!(c.node(4).decided_upto(), Slot(0));
+    let period = Timing::default().anti_entropy_ticks();
+    c.run_until(2 * period * u32::from(c.size()), |c| {
+        c.node(4).decided_upto() == Slot(3)
+    });
+    assert_eq!(c.value(4, "k").as_deref(), Some("3"));
+    c.assert_safe();
+}
+
+#[test]
+fn basic_paxos_anti_entropy_is_bounded_and_silent_when_nothing_is_missing() {
+    let mut c = Cluster::new(3, Protocol::BasicPaxos);
+    c.client(0, 0, 1, set("k", "a"));
+    c.deliver_all();
+    let ticks = 10 * Timing::default().anti_entropy_ticks();
+    c.run(ticks);
+    // One request per node per period, and no answer when the asker misses nothing.
+    let bound = usize::from(c.size()) * 10;
+    assert!(c.count("catch-up") > 0, "anti-entropy runs");
+    assert!(
+        c.count("catch-up") <= bound,
+        "{} requests",
+        c.count("catch-up")
+    );
+    assert_eq!(c.count("catch-up-reply"), 0);
+}

@@ -510,3 +510,77 @@ fn durable_state_round_trips_through_json_for_the_host() {
     let old: Durable = serde_json::from_str(r#"{"promised":{"round":1,"node":0}}"#).unwrap();
     assert!(old.accepted.is_empty());
 }
+
+/// The first slot missing from `node`'s decided log, the slow way.
+fn first_gap_by_scan(node: &Node, from: Slot) -> Slot {
+    let mut next = from;
+    while node
+        .decided_since(next)
+        .next()
+        .is_some_and(|(s, _)| s == next)
+    {
+        next = next.next();
+    }
+    next
+}
+
+#[test]
+fn decided_upto_tracks_the_first_gap_incrementally_as_decisions_arrive_out_of_order() {
+    for protocol in [Protocol::BasicPaxos, Protocol::MultiPaxos] {
+        let mut node = acceptor(protocol);
+        let mut durable = Durable::default();
+        // Slots 0..200 in a scrambled order (37 is coprime to 200), so the gap moves in
+        // jumps of every size, and sometimes not at all.
+        for i in 0..200u64 {
+            let slot = Slot((i * 37) % 200);
+            node.on_message(
+                n(0),
+                Message::Decide {
+                    slot,
+                    value: value(slot.0),
+                },
+            );
+            for output in drain(&mut node) {
+                if let Output::Persist(write) = output {
+                    durable.apply(&write);
+                }
+            }
+            let expected = first_gap_by_scan(&node, Slot(0));
+            assert_eq!(
+                node.decided_upto(),
+                expected,
+                "{protocol} after slot {slot}"
+            );
+            assert_eq!(durable.decided_upto(), expected, "the host's copy agrees");
+            assert_eq!(node.view().decided_upto, expected.0);
+        }
+        assert_eq!(node.decided_upto(), Slot(200));
+        // A restart recomputes the prefix from the durable log once.
+        let restarted = Node::restart(node.config().clone(), durable);
+        assert_eq!(restarted.decided_upto(), Slot(200));
+    }
+}
+
+#[test]
+fn decided_upto_starts_at_the_snapshot_and_skips_the_compacted_prefix() {
+    let mut c = Cluster::new(3, Protocol::MultiPaxos);
+    c.run_until(200, |c| c.leader().is_some());
+    let l = c.leader().expect("a leader");
+    for seq in 1..=5u64 {
+        c.client(l, 0, seq, set("k", &seq.to_string()));
+        c.deliver_all();
+    }
+    let node = c.nodes[usize::from(l)].as_mut().expect("up");
+    let before = node.decided_upto();
+    let last = node.snapshot_now().expect("something applied");
+    assert!(last < before);
+    assert_eq!(
+        node.decided_upto(),
+        before,
+        "compaction does not move the prefix"
+    );
+    assert_eq!(
+        node.decided_since(Slot(0)).count() as u64,
+        before.0 - last.0 - 1
+    );
+}
