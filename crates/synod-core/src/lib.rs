@@ -37,6 +37,16 @@
 //!   majority, to every other node: steady-state Multi-Paxos costs 3(n-1) messages per
 //!   command (accept, accepted, decide), basic Paxos 5(n-1). Heartbeats also carry the
 //!   leader's decided prefix so a replica that missed a `Decide` asks for `CatchUp`.
+//!   Basic Paxos has no leader and no heartbeat, so it runs anti-entropy instead: every
+//!   [`Timing::anti_entropy_ticks`] (3 retry periods) each node asks one peer, in turn, for
+//!   the decided entries from its first gap on, and asks at once when an `Accept` or
+//!   `Prepare` for a later slot shows it lags. A peer with nothing newer does not answer.
+//! - **The sequencer survives message loss** (not its own crash): when idle for a retry
+//!   period it sends a `Heartbeat` (ballot zero) with the next number it will hand out, and
+//!   a follower that knows of numbers it lacks asks again every retry period.
+//! - **[`Node::decided_upto`] is O(1)** for the Paxos protocols (the first gap is tracked
+//!   as decisions arrive) and for the sequencer; the other strategies' logs have no holes
+//!   and answer in O(log n).
 //! - **Followers redirect, they do not forward**: a Multi-Paxos follower answers
 //!   [`ReplyStatus::Redirect`] with the leader it knows; a node that knows no leader keeps
 //!   the command and campaigns at once. Basic Paxos never redirects (any node proposes).
