@@ -2,27 +2,34 @@
 //!
 //! ```text
 //! synod run SCENARIO.json [--json]
+//! synod run LINK [--json]
 //! ```
+//!
+//! The scenario comes from a file or a share link (see [`crate::scenario_input`]); a file
+//! and the link made from it report the same trace hash.
 //!
 //! Prints the trace hash, the statistics, any safety violation the global oracles found, and
 //! the linearizability checker's verdict on the client history. Exit status: 0 when the run
 //! is clean, 1 on a safety or linearizability violation, 3 when the checker's budget ran out,
-//! 2 on usage errors or a file that is not a valid scenario.
+//! 2 on usage errors, a file that is not a valid scenario, or a bad link (with the same
+//! message the page shows).
 
-use crate::scenario_input::load_scenario;
+use crate::scenario_input::{label, load_scenario};
 use synod_check::Verdict;
 use synod_sim::fuzz::{run, RunReport};
 
-const USAGE: &str = "usage: synod run SCENARIO.json [--json]
+const USAGE: &str = "usage: synod run SCENARIO.json|LINK [--json]
 
-Plays the scenario for its run_us of virtual time with every oracle on, then prints the trace
-hash, statistics, violations and the linearizability verdict.
+Plays the scenario (a scenario file, or a share link) for its run_us of virtual time with
+every oracle on, then prints the trace hash, statistics, violations and the linearizability
+verdict.
 
 options:
   --json      print the whole report as JSON
   -h, --help  print this help
 
-exit status: 0 clean, 1 violation found, 3 checker budget spent, 2 usage or input error";
+exit status: 0 clean, 1 violation found, 3 checker budget spent, 2 usage or input error
+(including a bad share link)";
 
 /// Runs `synod run` and returns the exit code.
 pub fn main(args: Vec<String>) -> u8 {
@@ -57,6 +64,7 @@ pub fn main(args: Vec<String>) -> u8 {
             return 2;
         }
     };
+    let file = label(&file);
     let report = match run(scenario, false) {
         Ok(r) => r,
         Err(e) => {
