@@ -112,7 +112,9 @@ pub struct KeyWrite {
     /// The ballot the node accepted it at ([`Ballot::ZERO`] if it only learned the decision).
     pub ballot: Ballot,
     pub id: CommandId,
-    /// Whether the node knows this write was chosen.
+    /// Whether the node knows this write was chosen *and* takes effect: every slot up to
+    /// it is decided at the node, so it can tell that the write is not a retried command's
+    /// second copy (which the replicas skip).
     pub decided: bool,
     /// The key's value right after this write: `Some` for a set, `None` for a remove.
     pub value: Option<String>,

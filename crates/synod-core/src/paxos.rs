@@ -840,51 +840,84 @@ impl PaxosNode {
         reply(out, from, command.id, ReplyStatus::Ok { result });
     }
 
-    /// The newest write to `key` this node knows of, decided or only accepted.
+    /// The newest write to `key` this node knows of, decided or only accepted, that takes
+    /// effect.
+    ///
+    /// A retried command can be chosen in two slots; the replica applies it at the first and
+    /// skips the second ([`crate::replica`]'s at-most-once rule: a command whose client
+    /// already had one with this or a higher sequence number applied). Such a copy is not a
+    /// write: reporting it as the newest would bring back a value that later writes
+    /// replaced. So the log is walked upwards, applying the same rule to the decided prefix,
+    /// and a copy that rule skips is not reported. Only the prefix counts: a write above this
+    /// node's first gap may still turn out to be a copy of a command chosen in the gap, so
+    /// it is reported as not known to be decided, and the client asks again.
     pub fn read_report(&self, key: &str) -> ReadReport {
-        let last = self
+        let upto = self.decided_upto();
+        let dedup = !self.has(Bug::NoDedup);
+        // Per client, the highest sequence number applied in the decided prefix walked so far.
+        let mut applied: BTreeMap<ClientId, u64> = self
             .durable
-            .decided
-            .keys()
-            .next_back()
-            .max(self.durable.accepted.keys().next_back())
-            .copied();
+            .snapshot
+            .iter()
+            .flat_map(|s| s.sessions.iter().map(|x| (x.client, x.seq)))
+            .collect();
+        let compacted = self.durable.compacted_upto();
+        let mut slots: BTreeSet<Slot> = self
+            .durable
+            .accepted
+            .range(compacted..)
+            .map(|(s, _)| *s)
+            .collect();
+        slots.extend(self.durable.decided.range(compacted..).map(|(s, _)| *s));
         let mut newest = None;
-        let mut slot = last.map(|s| s.0 + 1).unwrap_or(0);
-        while slot > 0 && newest.is_none() {
-            slot -= 1;
-            newest = self.write_at(Slot(slot), key);
+        for slot in slots {
+            let Some((value, ballot)) = self.value_at(slot) else {
+                continue;
+            };
+            let Some(command) = value.command() else {
+                continue;
+            };
+            let id = command.id;
+            let seen = applied.get(&id.client).copied();
+            if dedup && seen.is_some_and(|seq| seq >= id.seq) {
+                continue;
+            }
+            if slot < upto {
+                applied.insert(id.client, id.seq);
+            }
+            if command.op.key() != key {
+                continue;
+            }
+            if let Some(effect) = write_effect(&command.op) {
+                newest = Some(KeyWrite {
+                    slot,
+                    ballot,
+                    id,
+                    decided: slot < upto,
+                    value: effect,
+                });
+            }
         }
         ReadReport {
             key: key.to_owned(),
             newest,
-            decided_upto: self.decided_upto(),
+            decided_upto: upto,
         }
     }
 
-    fn write_at(&self, slot: Slot, key: &str) -> Option<KeyWrite> {
+    /// The value this node holds for `slot` (the decided one, or else the accepted one) and
+    /// the ballot it accepted it at ([`Ballot::ZERO`] if it only learned the decision).
+    fn value_at(&self, slot: Slot) -> Option<(&Value, Ballot)> {
         let accepted = self.durable.accepted.get(&slot);
-        let (value, decided, ballot) = match self.durable.decided.get(&slot) {
+        match self.durable.decided.get(&slot) {
             Some(v) => {
                 let ballot = accepted
                     .filter(|a| a.value == *v)
                     .map_or(Ballot::ZERO, |a| a.ballot);
-                (v, true, ballot)
+                Some((v, ballot))
             }
-            None => {
-                let a = accepted?;
-                (&a.value, false, a.ballot)
-            }
-        };
-        let command = value.command().filter(|c| c.op.key() == key)?;
-        let value = write_effect(&command.op)?;
-        Some(KeyWrite {
-            slot,
-            ballot,
-            id: command.id,
-            decided,
-            value,
-        })
+            None => accepted.map(|a| (&a.value, a.ballot)),
+        }
     }
 
     /// Answers a read outside the log when the read mode (or a bug) says so. Returns whether

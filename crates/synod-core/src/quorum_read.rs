@@ -23,6 +23,12 @@
 //! 4. otherwise, ask every node again later ([`Verdict::AskAgain`]): the write will be
 //!    decided (or replaced) and the next round of reports will say so.
 //!
+//! A "write" here is one that takes effect. A client that retries a write can get it
+//! chosen in two slots, and the replicas skip the second copy (at-most-once), so a node
+//! reports the newest write that its decided prefix shows is not such a copy, and marks a
+//! write above its first gap as not known to be decided (it cannot rule the copy out yet).
+//! Reporting the copy would bring back a value that later writes replaced: a stale read.
+//!
 //! [`Bug::NaiveQuorumRead`] drops step 4 and answers with the undecided write.
 
 use crate::bugs::{Bug, Bugs};

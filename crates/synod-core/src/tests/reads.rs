@@ -104,3 +104,66 @@ fn quorum_read_of_a_key_never_written_is_absent() {
     assert_eq!(report.newest, None);
     assert_eq!(report.decided_upto, Slot(1));
 }
+
+/// A quorum-read report from a follower that learned `decided` (slot, client, seq, value).
+fn report_after(decided: &[(u64, u16, u64, &str)], skip_slot: Option<u64>) -> ReadReport {
+    let config = NodeConfig::cluster(3, Protocol::MultiPaxos)[1]
+        .clone()
+        .with_read_mode(ReadMode::Quorum);
+    let mut node = Node::new(config);
+    for &(slot, client, seq, v) in decided {
+        if Some(slot) == skip_slot {
+            continue;
+        }
+        let command = Command {
+            id: cid(client, seq),
+            op: set("k", v),
+        };
+        let msg = Message::Decide {
+            slot: Slot(slot),
+            value: Value::Command(command),
+        };
+        node.on_message(n(0), msg);
+    }
+    node.on_client(
+        ClientId(9),
+        ClientRequest {
+            command: Command {
+                id: cid(9, 1),
+                op: get("k"),
+            },
+        },
+    );
+    std::iter::from_fn(|| node.poll())
+        .find_map(|o| match o {
+            Output::Reply { reply, .. } => match reply.status {
+                ReplyStatus::QuorumRead { report } => Some(report),
+                _ => None,
+            },
+            _ => None,
+        })
+        .expect("a report")
+}
+
+#[test]
+fn quorum_read_report_skips_a_retried_write_chosen_again_in_a_later_slot() {
+    // Client 0's set 7 is chosen in slot 0, client 1's set 8 in slot 1, and client 0's
+    // retry of set 7 again in slot 2. The replica skips the copy, so k is 8, and the
+    // newest write that takes effect is slot 1's.
+    let log = [(0, 0, 1, "7"), (1, 1, 1, "8"), (2, 0, 1, "7")];
+    let newest = report_after(&log, None).newest.expect("a write");
+    assert_eq!((newest.slot, newest.value.as_deref()), (Slot(1), Some("8")));
+    assert!(newest.decided);
+}
+
+#[test]
+fn quorum_read_report_above_a_gap_is_not_known_to_be_decided() {
+    // Slot 1 is missing here: the write in slot 2 may be a copy of a command chosen there,
+    // so this node cannot vouch for it and the client has to ask again.
+    let log = [(0, 0, 1, "7"), (1, 1, 1, "8"), (2, 2, 1, "9")];
+    let newest = report_after(&log, Some(1)).newest.expect("a write");
+    assert_eq!((newest.slot, newest.value.as_deref()), (Slot(2), Some("9")));
+    assert!(!newest.decided);
+    let complete = report_after(&log, None).newest.expect("a write");
+    assert!(complete.decided);
+}
