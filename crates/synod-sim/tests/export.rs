@@ -314,6 +314,15 @@ fn each_kind_of_bad_scenario_file_says_what_and_where() {
     ));
 }
 
+/// Cases per hostile-input property: `default` in `cargo test`, or `SYNOD_FUZZ_CASES` for a
+/// longer run (`SYNOD_FUZZ_CASES=1000000 cargo test -p synod-sim --release --test export`).
+fn hostile_cases(default: u32) -> u32 {
+    std::env::var("SYNOD_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 static SCENARIO_TEXT: LazyLock<String> = LazyLock::new(|| {
     let mut s = fuzz_scenario(11, &FuzzConfig::new(3));
     s.interventions.truncate(12);
@@ -321,7 +330,7 @@ static SCENARIO_TEXT: LazyLock<String> = LazyLock::new(|| {
 });
 
 proptest! {
-    #![proptest_config(Config { cases: 20_000, failure_persistence: None, ..Config::default() })]
+    #![proptest_config(Config { cases: hostile_cases(20_000), failure_persistence: None, ..Config::default() })]
 
     /// Any bytes at all.
     #[test]

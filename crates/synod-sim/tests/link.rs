@@ -1,6 +1,9 @@
 //! Share links: round trips for random scenarios (equal state, equal trace hash on replay), a
 //! committed old link that must open forever, one specific error per kind of bad link, and
-//! well over 100,000 decodes of hostile input that must never panic.
+//! well over 100,000 decodes of hostile input that must never panic: four properties of
+//! 25,000 cases each (arbitrary strings, random payloads, random edits of valid links,
+//! insertions), plus every truncation and every single-bit flip of five valid links. Set
+//! `SYNOD_FUZZ_CASES` for a longer run.
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
@@ -540,6 +543,7 @@ fn every_truncation_of_a_link_is_reported_as_truncated() {
             cases += 1;
         }
     }
+    println!("{cases} truncations");
     assert!(cases > 1000, "{cases}");
     assert!(LinkError::Truncated
         .to_string()
@@ -559,6 +563,7 @@ fn every_single_bit_flip_is_reported_as_corruption() {
             }
         }
     }
+    println!("{cases} bit flips");
     assert!(cases > 10_000, "{cases}");
 }
 
@@ -692,10 +697,19 @@ fn scenarios_that_make_no_sense_are_invalid_with_the_reason() {
     );
 }
 
+/// Cases per hostile-input property: `default` in `cargo test`, or `SYNOD_FUZZ_CASES` for a
+/// longer run (`SYNOD_FUZZ_CASES=1000000 cargo test -p synod-sim --release --test link`).
+fn hostile_cases(default: u32) -> u32 {
+    std::env::var("SYNOD_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 // ---- hostile input never panics ----
 
 proptest! {
-    #![proptest_config(Config { cases: 25_000, failure_persistence: None, ..Config::default() })]
+    #![proptest_config(Config { cases: hostile_cases(25_000), failure_persistence: None, ..Config::default() })]
 
     /// Any string at all.
     #[test]
