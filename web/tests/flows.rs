@@ -2,7 +2,8 @@
 //!
 //! Each flow opens the built page, waits for the wasm application to start (the markers it
 //! waits for exist only once the Yew app has rendered, so a page whose wasm failed to load
-//! fails every flow), acts like a person, and asserts on what the page then shows.
+//! fails every flow), acts like a person, and asserts on what the page then shows. Every flow
+//! saves a screenshot in `web/test-output/`.
 //! Compiled into `xtask` (see `xtask/src/browser.rs`).
 
 use super::Browser;
@@ -13,7 +14,16 @@ type Flow = fn(&mut Browser) -> Result;
 /// Every flow, by name.
 pub const ALL: &[(&str, Flow)] = &[
     ("load", load),
-    ("two_clients_set_then_get", two_clients_set_then_get),
+    ("play", play),
+    ("crash_leader_elects_another", crash_leader_elects_another),
+    ("partition_and_heal", partition_and_heal),
+    ("operation_by_hand_completes", operation_by_hand_completes),
+    ("broken_variant_turns_the_verdict_red", broken_variant_turns_the_verdict_red),
+    ("scrub_back_and_fork", scrub_back_and_fork),
+    ("keyboard_and_help", keyboard_and_help),
+    ("message_click_drop", message_click_drop),
+    ("phone_width", phone_width),
+    ("frame_budget_5_nodes_10_clients", frame_budget_5_nodes_10_clients),
 ];
 
 /// Opens the page and waits for the app to announce that it runs.
@@ -23,31 +33,273 @@ fn open(b: &mut Browser) -> Result {
     Ok(())
 }
 
+fn fail<T>(what: String) -> Result<T> {
+    Err(Failure(what))
+}
+
+/// The virtual clock, in milliseconds, as the page shows it (`t = 1.250 s` or `830 ms`).
+fn clock_ms(b: &mut Browser) -> Result<u64> {
+    let text = b.text("[data-testid='clock']")?;
+    let t = text
+        .trim_start_matches("t = ")
+        .split(" (")
+        .next()
+        .unwrap_or_default();
+    let ms = if let Some(s) = t.strip_suffix(" s") {
+        let (whole, frac) = s.split_once('.').unwrap_or((s, "0"));
+        whole.parse::<u64>().unwrap_or(0) * 1000 + frac.parse::<u64>().unwrap_or(0)
+    } else {
+        t.trim_end_matches(" ms").parse().unwrap_or(0)
+    };
+    Ok(ms)
+}
+
+fn full_speed(b: &mut Browser) -> Result {
+    b.set_value("[data-testid='speed']", "1000")
+}
+
 fn load(b: &mut Browser) -> Result {
     open(b)?;
-    b.wait_for("[data-testid='node-n1']")?;
-    b.wait_for("[data-testid='client-c1']")?;
-    b.wait_for("[data-testid='client-c2']")?;
+    for n in ["n1", "n2", "n3"] {
+        b.wait_for(&format!("[data-testid='node-{n}']"))?;
+    }
+    for c in ["c1", "c2", "c3"] {
+        b.wait_for(&format!("[data-testid='client-{c}']"))?;
+    }
     let title = b.script("return document.title")?;
     if title != "Synod" {
-        return Err(Failure(format!("page title is {title}, expected Synod")));
+        return fail(format!("page title is {title}, expected Synod"));
     }
+    b.wait_for_text("[data-testid='hint']", "Crash")?;
+    b.wait_for_text("[data-testid='guarantee']", "Strongly consistent")?;
+    b.wait_for("[data-testid='legend']")?;
     b.screenshot("load")
 }
 
-fn two_clients_set_then_get(b: &mut Browser) -> Result {
+fn play(b: &mut Browser) -> Result {
     open(b)?;
-    b.fill("[data-testid='c1-key']", "k1")?;
-    b.fill("[data-testid='c1-value']", "v1")?;
-    b.click("[data-testid='c1-set']")?;
-    b.wait_for_text("[data-testid='op-c1-1']", "set(k1, v1) → ok")?;
-    b.fill("[data-testid='c2-key']", "k1")?;
-    b.click("[data-testid='c2-get']")?;
-    b.wait_for_text("[data-testid='op-c2-1']", "get(k1) → v1")?;
-    b.wait_for_text("[data-testid='table-n1']", "k1")?;
-    b.click("[data-testid='c2-contains']")?;
-    b.wait_for_text("[data-testid='op-c2-2']", "contains(k1) → true")?;
-    b.click("[data-testid='c1-remove']")?;
-    b.wait_for_text("[data-testid='op-c1-2']", "remove(k1) → true")?;
-    b.screenshot("two_clients_set_then_get")
+    full_speed(b)?;
+    let t0 = clock_ms(b)?;
+    // The workload runs by itself: messages fly and operations complete.
+    b.wait_for("[data-testid='messages'] .msg")?;
+    b.wait_for(".bar.ok")?;
+    b.wait_for_text("[data-testid='verdict']", "linearizable ✓")?;
+    b.wait_for("[data-testid='node-n1'][data-role='leader'], [data-testid='node-n2'][data-role='leader'], [data-testid='node-n3'][data-role='leader']")?;
+    let t1 = clock_ms(b)?;
+    if t1 <= t0 {
+        return fail(format!("the clock did not move: {t0} ms then {t1} ms"));
+    }
+    b.click("[data-testid='play']")?;
+    let paused = clock_ms(b)?;
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    if clock_ms(b)? != paused {
+        return fail("the clock moved while paused".into());
+    }
+    b.screenshot("play")
+}
+
+/// The node currently drawn as leader, e.g. `n1`.
+fn leader(b: &mut Browser) -> Result<String> {
+    let v = b.wait_until(
+        "a leader is drawn",
+        "const e = document.querySelector(\"[data-role='leader']\"); \
+         return e ? e.getAttribute('data-testid').slice(5) : '';",
+    )?;
+    Ok(v.as_str().unwrap_or_default().to_owned())
+}
+
+fn crash_leader_elects_another(b: &mut Browser) -> Result {
+    open(b)?;
+    full_speed(b)?;
+    let old = leader(b)?;
+    b.click(&format!("[data-testid='node-{old}']"))?;
+    b.click("[data-testid='crash']")?;
+    b.wait_for(&format!("[data-testid='node-{old}'].down"))?;
+    let js = format!(
+        "const e = document.querySelector(\"[data-role='leader']\"); \
+         const n = e ? e.getAttribute('data-testid').slice(5) : ''; \
+         return n && n !== '{old}' ? n : '';"
+    );
+    let new = b.wait_until("another node becomes leader", &js)?;
+    b.wait_for(".marker.crash")?;
+    b.wait_for_text("[data-testid='timeline']", "leads")?;
+    println!("    leader {old} crashed; {new} took over");
+    b.screenshot("crash_leader_elects_another")
+}
+
+fn partition_and_heal(b: &mut Browser) -> Result {
+    open(b)?;
+    full_speed(b)?;
+    b.click("[data-testid='node-n1']")?;
+    b.click("[data-testid='pick']")?;
+    b.wait_for("[data-testid='node-n1'].picked")?;
+    b.click("[data-testid='partition']")?;
+    b.wait_for("[data-testid='link-n1-n2'].cut")?;
+    b.wait_for("[data-testid='link-n1-n3'].cut")?;
+    if b.count("[data-testid='link-n2-n3'].cut")? != 0 {
+        return fail("n2 and n3 are on the same side but their link is cut".into());
+    }
+    b.wait_for(".marker.partition")?;
+    b.screenshot("partition")?;
+    b.click("[data-testid='heal']")?;
+    b.wait_until(
+        "no link is cut after healing",
+        "return document.querySelectorAll('.link.cut').length === 0;",
+    )?;
+    b.wait_for(".marker.heal")?;
+    b.screenshot("partition_and_heal")
+}
+
+fn operation_by_hand_completes(b: &mut Browser) -> Result {
+    open(b)?;
+    full_speed(b)?;
+    b.click("[data-testid='workload']")?;
+    b.set_value("[data-testid='c2-target']", "2")?;
+    b.fill("[data-testid='c2-key']", "k9")?;
+    b.fill("[data-testid='c2-value']", "v9")?;
+    b.wait_until(
+        "c2 is free to call",
+        "const e = document.querySelector(\"[data-testid='c2-set']\"); return e && !e.disabled;",
+    )?;
+    b.click("[data-testid='c2-set']")?;
+    b.wait_for_text("[data-testid='timeline']", "set(k9, v9) …")?;
+    b.wait_for_text("[data-testid='timeline']", "set(k9, v9) → ok")?;
+    b.wait_for_text("[data-testid='table-n3']", "v9")?;
+    // Clicking the bar highlights the log slot that served it.
+    let bar = b.wait_until(
+        "the bar of the operation",
+        "const bars = [...document.querySelectorAll('.bar')]; \
+         const e = bars.find(g => g.textContent.includes('set(k9, v9) → ok')); \
+         return e ? e.getAttribute('data-testid') : '';",
+    )?;
+    b.click(&format!("[data-testid='{}'] rect", bar.as_str().unwrap_or_default()))?;
+    b.wait_for(".slot.related")?;
+    b.screenshot("operation_by_hand_completes")
+}
+
+fn broken_variant_turns_the_verdict_red(b: &mut Browser) -> Result {
+    open(b)?;
+    b.set_value("[data-testid='protocol']", "naive")?;
+    b.wait_for_text("[data-testid='guarantee']", "No guarantee")?;
+    full_speed(b)?;
+    b.wait_for_text("[data-testid='verdict']", "NOT linearizable")?;
+    b.wait_for(".bar.illegal")?;
+    b.wait_for_text("[data-testid='explanation']", "in red")?;
+    b.script("document.querySelector(\"[data-testid='timeline']\").scrollIntoView(); return 0;")?;
+    b.screenshot("broken_variant_turns_the_verdict_red")
+}
+
+fn scrub_back_and_fork(b: &mut Browser) -> Result {
+    open(b)?;
+    full_speed(b)?;
+    b.wait_until(
+        "three seconds of virtual time",
+        "const t = document.querySelector(\"[data-testid='clock']\").textContent; \
+         return /t = [3-9]\\.\\d+ s/.test(t);",
+    )?;
+    b.click("[data-testid='play']")?;
+    b.set_value("[data-testid='scrubber']", "1000")?;
+    b.wait_for_text("[data-testid='clock']", "acting here forks")?;
+    let at = clock_ms(b)?;
+    if at != 1000 {
+        return fail(format!("scrubbed to 1000 ms but the clock shows {at} ms"));
+    }
+    b.screenshot("scrub_back")?;
+    b.click("[data-testid='node-n2']")?;
+    b.click("[data-testid='crash']")?;
+    b.wait_for_text("[data-testid='notice']", "new one starts here")?;
+    b.wait_for("[data-testid='node-n2'].down")?;
+    let text = b.text("[data-testid='clock']")?;
+    if text.contains("forks") {
+        return fail(format!("after the fork the page still shows a recorded future: {text}"));
+    }
+    b.screenshot("scrub_back_and_fork")
+}
+
+fn keyboard_and_help(b: &mut Browser) -> Result {
+    open(b)?;
+    b.press(" ")?;
+    b.wait_for_text("[data-testid='play']", "Play")?;
+    let t = clock_ms(b)?;
+    b.press(".")?;
+    b.press("n")?;
+    b.wait_until(
+        "step and next-completion moved the clock",
+        &format!(
+            "const t = document.querySelector(\"[data-testid='clock']\").textContent; \
+             return t !== 't = {}';",
+            if t >= 1000 { format!("{}.{:03} s", t / 1000, t % 1000) } else { format!("{t} ms") }
+        ),
+    )?;
+    b.press("?")?;
+    b.wait_for("[data-testid='help-overlay']")?;
+    b.screenshot("keyboard_and_help")?;
+    b.press("\u{E00C}")?;
+    b.wait_until(
+        "Escape closes the help",
+        "return !document.querySelector(\"[data-testid='help-overlay']\");",
+    )?;
+    Ok(())
+}
+
+fn message_click_drop(b: &mut Browser) -> Result {
+    open(b)?;
+    // Slow messages are easy to catch.
+    b.set_value("[data-testid='latency']", "800")?;
+    b.set_value("[data-testid='speed']", "25")?;
+    b.wait_for("[data-testid='messages'] .msg")?;
+    b.click("[data-testid='play']")?;
+    // A message that no other message covers, as a person would pick it.
+    let id = b.wait_until(
+        "an uncovered message in flight",
+        "for (const e of document.querySelectorAll(\"[data-testid='messages'] .msg\")) { \
+           const r = e.querySelector('.dot').getBoundingClientRect(); \
+           const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2); \
+           if (top && top.closest('.msg') === e) return e.getAttribute('data-testid'); \
+         } return '';",
+    )?;
+    let id = id.as_str().unwrap_or_default().to_owned();
+    b.click(&format!("[data-testid='{id}'] .dot"))?;
+    b.wait_for(&format!("[data-testid='{id}'].selected"))?;
+    b.screenshot("message_selected")?;
+    b.click("[data-testid='drop']")?;
+    b.wait_for_text("[data-testid='narration']", "drop message")?;
+    b.screenshot("message_click_drop")
+}
+
+fn phone_width(b: &mut Browser) -> Result {
+    b.resize(390, 844)?;
+    open(b)?;
+    b.wait_for("[data-testid='node-n1']")?;
+    let overflow = b.script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+    )?;
+    if overflow.as_i64().unwrap_or(0) > 0 {
+        return fail(format!("the page scrolls sideways by {overflow}px at 390px"));
+    }
+    b.screenshot("phone_width")?;
+    b.resize(1280, 720)?;
+    b.screenshot("desktop_1280x720")
+}
+
+/// The benchmark of the issue: 5 nodes, 10 clients, long latency so that about 200
+/// messages are in flight; the page measures the work per frame and shows it.
+fn frame_budget_5_nodes_10_clients(b: &mut Browser) -> Result {
+    let t = std::time::Instant::now();
+    open(b)?;
+    let first = t.elapsed();
+    b.set_value("[data-testid='nodes']", "5")?;
+    b.wait_for("[data-testid='node-n5']")?;
+    b.set_value("[data-testid='clients']", "10")?;
+    b.wait_for("[data-testid='client-c10']")?;
+    b.set_value("[data-testid='latency']", "1000")?;
+    full_speed(b)?;
+    let mut most = 0;
+    for _ in 0..40 {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        most = most.max(b.count("[data-testid='messages'] .msg")?);
+    }
+    let perf = b.text("[data-testid='perf']")?;
+    println!("    first render {first:?}; up to {most} messages in flight; {perf}");
+    b.screenshot("frame_budget_5_nodes_10_clients")
 }

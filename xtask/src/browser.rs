@@ -273,6 +273,79 @@ impl Browser {
         Ok(v.as_str().unwrap_or_default().to_owned())
     }
 
+    /// Presses and releases one key on the focused page (WebDriver key codes for special
+    /// keys, e.g. `\u{E00C}` for Escape), the way a person types a shortcut.
+    pub fn press(&mut self, key: &str) -> Result {
+        let actions = json!({"actions": [{
+            "type": "key", "id": "keyboard",
+            "actions": [{"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}],
+        }]});
+        self.call("POST", "/actions", Some(actions)).map(|_| ())
+    }
+
+    /// Resizes the browser window (outer size, in CSS pixels).
+    pub fn resize(&mut self, width: u32, height: u32) -> Result {
+        self.call(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .map(|_| ())
+    }
+
+    /// How many elements match `css` right now.
+    pub fn count(&mut self, css: &str) -> Result<u64> {
+        let v = self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({
+                "script": "return document.querySelectorAll(arguments[0]).length;",
+                "args": [css],
+            })),
+        )?;
+        Ok(v.as_u64().unwrap_or(0))
+    }
+
+    /// Sets the value of a form control (a range slider or a select) and fires the `input`
+    /// and `change` events a person's drag or choice fires.
+    pub fn set_value(&mut self, css: &str, value: &str) -> Result {
+        self.wait_for(css)?;
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({
+                "script": "const e = document.querySelector(arguments[0]); e.value = arguments[1]; \
+                           e.dispatchEvent(new Event('input', {bubbles: true})); \
+                           e.dispatchEvent(new Event('change', {bubbles: true})); return e.value;",
+                "args": [css, value],
+            })),
+        )
+        .map(|_| ())
+    }
+
+    /// Waits until the JavaScript expression `js` (a function body returning a value) is
+    /// truthy, and returns that value.
+    pub fn wait_until(&mut self, what: &str, js: &str) -> Result<Value> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let v = self.script(js)?;
+            let truthy = match &v {
+                Value::Null => false,
+                Value::Bool(b) => *b,
+                Value::Number(n) => n.as_f64() != Some(0.0),
+                Value::String(s) => !s.is_empty(),
+                _ => true,
+            };
+            if truthy {
+                return Ok(v);
+            }
+            if Instant::now() > deadline {
+                return Err(Failure(format!("{what}: not within {WAIT:?} (last: {v})")));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Saves a PNG of the viewport as `web/test-output/NAME.png`.
     pub fn screenshot(&mut self, name: &str) -> Result {
         let v = self.call("GET", "/screenshot", None)?;

@@ -5,7 +5,7 @@
 //! it rendered, compared by revision); leaves (a node, a message dot, a timeline bar) take
 //! narrow props so that Yew skips the ones that did not change.
 
-use crate::derived::{CheckView, MarkerKind};
+use crate::derived::MarkerKind;
 use crate::format::{
     ballot_hue, message_sentence, narrate, op_label, outcome_class, payload_command, payload_slot,
     per, time,
@@ -105,14 +105,16 @@ pub fn App() -> Html {
                     onclick={dispatch.reform(|_| Action::DismissNotice)}>{ notice }</div>
             }
             <main>
-                <ClusterView state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
+                <div class="stage">
+                    <ClusterView state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
+                    <Timeline state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
+                </div>
                 <section class="side">
                     <SelectionPanel state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
                     <FaultPanel state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
                     <ClientPanel state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
                 </section>
             </main>
-            <Timeline state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
             <Inspector state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
             <div class="lower">
                 <Narration state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
@@ -259,7 +261,7 @@ fn Controls(props: &ControlsProps) -> Html {
         <div class="controls">
             <button data-testid="play" title="Play or pause (space)"
                 onclick={d.reform(|_| Action::TogglePlay)}>
-                { if props.playing { "⏸ Pause" } else { "▶ Play" } }
+                { if props.playing { "Pause" } else { "Play" } }
             </button>
             <button data-testid="step" title="Process one event (.)"
                 onclick={d.reform(|_| Action::Step)}>{ "Step" }</button>
@@ -298,7 +300,7 @@ fn focus(p: &Playground, sim: &Simulation) -> Focus {
         Some(Selection::Op(i)) => {
             if let Some(e) = sim.history().get(i) {
                 f.command = Some(e.id);
-                f.slot = p.derived.slot_of.get(&e.id).copied();
+                f.slot = p.derived().slot_of.get(&e.id).copied();
             }
         }
         Some(Selection::Message(m)) => {
@@ -306,13 +308,13 @@ fn focus(p: &Playground, sim: &Simulation) -> Focus {
             if let Some(env) = sim.message(m) {
                 f.command = payload_command(&env.payload);
                 f.slot = payload_slot(&env.payload)
-                    .or_else(|| f.command.and_then(|c| p.derived.slot_of.get(&c).copied()));
+                    .or_else(|| f.command.and_then(|c| p.derived().slot_of.get(&c).copied()));
             }
         }
         Some(Selection::Slot(s)) => {
             f.slot = Some(s);
             f.command = p
-                .derived
+                .derived()
                 .slot_of
                 .iter()
                 .find(|(_, v)| **v == s)
@@ -334,7 +336,7 @@ fn ClusterView(props: &StateProps) -> Html {
     let p = &*props.state;
     let sim = p.sim();
     let now = sim.now();
-    let views = sim.node_views();
+    let views = p.views();
     let (n, c) = (views.len(), usize::from(sim.client_count()));
     let f = focus(p, &sim);
     let blocked: BTreeSet<(Endpoint, Endpoint)> = sim.blocked_links().copied().collect();
@@ -380,8 +382,8 @@ fn ClusterView(props: &StateProps) -> Html {
             <g key={name.clone()} class={classes!("client", busy.then_some("busy"))}
                 data-testid={format!("client-{name}")}
                 transform={format!("translate({},{})", f1(at.x), f1(at.y))}>
-                <rect x="-30" y="-18" width="60" height="36" rx="8" />
-                <text y="6">{ name }</text>
+                <rect x="-36" y="-22" width="72" height="44" rx="8" />
+                <text y="8">{ name }</text>
             </g>
         }
     });
@@ -495,12 +497,12 @@ fn NodeGlyph(props: &NodeGlyphProps) -> Html {
         <g class={class} data-testid={format!("node-{id}")} data-role={g.role.clone()}
             transform={format!("translate({},{})", f1(props.at.x), f1(props.at.y))}
             onclick={props.on_click.reform(move |_| id)}>
-            <circle class="halo" r="56" />
-            <circle class="body" r="44" style={ring} />
-            <text class="name" y="-10">{ id.to_string() }</text>
-            <text class="role" y="8">{ if props.paused { "paused".to_owned() } else { g.role.clone() } }</text>
-            if let Some(b) = &g.ballot { <text class="ballot" y="25">{ b }</text> }
-            <text class="detail" y="68">{ g.detail.clone() }</text>
+            <circle class="halo" r="68" />
+            <circle class="body" r="56" style={ring} />
+            <text class="name" y="-14">{ id.to_string() }</text>
+            <text class="role" y="9">{ if props.paused { "paused".to_owned() } else { g.role.clone() } }</text>
+            if let Some(b) = &g.ballot { <text class="ballot" y="31">{ b }</text> }
+            <text class="detail" y="86">{ g.detail.clone() }</text>
         </g>
     }
 }
@@ -536,8 +538,8 @@ fn MessageDot(props: &MessageDotProps) -> Html {
         <g class={class} data-testid={format!("msg-{}", id.0)} data-kind={props.kind}
             transform={format!("translate({:.1},{:.1})", f64::from(props.x) / 10.0, f64::from(props.y) / 10.0)}
             onclick={props.on_click.reform(move |_| id)}>
-            <circle class="hit" r="16" />
-            <circle class="dot" r="8" style={ring} />
+            <circle class="hit" r="18" />
+            <circle class="dot" r="11" style={ring} />
         </g>
     }
 }
@@ -589,7 +591,7 @@ fn SelectionPanel(props: &StateProps) -> Html {
     let d = &props.dispatch;
     let body = match p.selection {
         Some(Selection::Node(n)) => {
-            let up = sim.node_views().get(n.index()).is_some_and(Option::is_some);
+            let up = p.views().get(n.index()).is_some_and(Option::is_some);
             let picked = p.picked.contains(&n);
             html! {
                 <>
@@ -630,7 +632,7 @@ fn SelectionPanel(props: &StateProps) -> Html {
         Some(Selection::Op(i)) => match sim.history().get(i) {
             Some(e) => html! {
                 <p>{ format!("{}: {}", e.client, op_label(e)) }
-                { match p.derived.slot_of.get(&e.id) {
+                { match p.derived().slot_of.get(&e.id) {
                     Some(s) => format!(" — served by log slot {s}"),
                     None => String::new(),
                 } }</p>
@@ -770,7 +772,7 @@ fn Inspector(props: &StateProps) -> Html {
     let p = &*props.state;
     let sim = p.sim();
     let f = focus(p, &sim);
-    let views = sim.node_views();
+    let views = p.views();
     let d = &props.dispatch;
     let verdict = agreement(&views);
     let cards = views.iter().enumerate().map(|(i, v)| {
@@ -887,11 +889,7 @@ fn Timeline(props: &StateProps) -> Html {
                 _ => e.ret.map_or(now, |r| r.as_us()),
             };
             let x2 = x(end).max(x1 + 3.0);
-            let point = check
-                .points
-                .iter()
-                .find(|(h, _)| *h == i)
-                .map(|(_, t)| round1(x(t.as_us())));
+            let point = check.points.get(&i).map(|t| round1(x(t.as_us())));
             html! {
                 <Bar key={e.id.to_string()} index={i} x1={round1(x1)} x2={round1(x2)}
                     y={round1(top + e.client.index() as f64 * row_h + 4.0)} h={round1(row_h - 8.0)}
@@ -906,8 +904,8 @@ fn Timeline(props: &StateProps) -> Html {
         html! { <text key={i} class="row-label" x="-8" y={f1(y + 4.0)}>
         { ClientId(i as u16).to_string() }</text> }
     });
-    let markers = p
-        .derived
+    let derived = p.derived();
+    let markers = derived
         .markers
         .iter()
         .enumerate()
@@ -922,14 +920,13 @@ fn Timeline(props: &StateProps) -> Html {
                 </g>
             }
         });
-    let has_partition = p
-        .derived
+    let has_partition = derived
         .markers
         .iter()
         .any(|m| m.kind == MarkerKind::Partition);
     html! {
         <section class="timeline panel">
-            <h2>{ "Timeline" }<Verdict_ check={check.clone()} /></h2>
+            <h2>{ "Timeline" }<Verdict_ verdict={check.verdict} /></h2>
             <svg viewBox={format!("-40 0 1045 {}", f1(height))} data-testid="timeline"
                 data-partitioned={has_partition.to_string()}>
                 { for rows }
@@ -955,13 +952,13 @@ fn Timeline(props: &StateProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct VerdictProps {
-    check: CheckView,
+    verdict: Option<Verdict>,
 }
 
 #[allow(non_snake_case)]
 #[component]
 fn Verdict_(props: &VerdictProps) -> Html {
-    let (text, class) = match props.check.verdict {
+    let (text, class) = match props.verdict {
         None => ("nothing to check yet", "none"),
         Some(Verdict::Linearizable) => ("linearizable ✓", "ok"),
         Some(Verdict::NotLinearizable) => ("NOT linearizable ✗", "bad"),

@@ -15,6 +15,10 @@ use synod_sim::{HistoryEntry, Intervention, Outcome, Simulation, Time, TraceKind
 /// The checker's search budget, in steps, per verdict.
 pub const CHECK_BUDGET: u64 = 200_000;
 
+/// The checker runs again at most this often (virtual time): it re-reads the whole history,
+/// so running it on every completion would cost more than a frame can spare.
+pub const CHECK_EVERY_US: u64 = 500_000;
+
 /// Something drawn on the timeline's time axis.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Marker {
@@ -52,8 +56,8 @@ impl MarkerKind {
 pub struct CheckView {
     /// `None` before there is anything to check.
     pub verdict: Option<Verdict>,
-    /// A linearization point for each operation that took effect: (history index, time).
-    pub points: Vec<(usize, Time)>,
+    /// A linearization point for each operation that took effect, by history index.
+    pub points: BTreeMap<usize, Time>,
     /// The operation that could not be placed (history index), when not linearizable.
     pub illegal: Option<usize>,
     /// Why, in plain language.
@@ -66,6 +70,7 @@ pub struct CheckView {
 pub struct Derived {
     scanned: usize,
     settled: usize,
+    checked_at: Option<Time>,
     pub markers: Vec<Marker>,
     /// The log slot that served each command (first node to apply it).
     pub slot_of: BTreeMap<CommandId, u64>,
@@ -86,8 +91,12 @@ impl Derived {
         }
         self.scanned = trace.len();
         let settled = settled(sim.history());
-        if settled != self.settled {
+        let due = self
+            .checked_at
+            .is_none_or(|t| sim.now().as_us() >= t.as_us() + CHECK_EVERY_US || sim.now() < t);
+        if settled != self.settled && due {
             self.settled = settled;
+            self.checked_at = Some(sim.now());
             self.check = check_view(sim.history());
         }
     }
@@ -172,10 +181,9 @@ pub fn check_view(history: &[HistoryEntry]) -> CheckView {
             let at = e.call.max(last);
             let at = e.ret.map_or(at, |r| at.min(r));
             last = at;
-            view.points.push((h, at));
+            view.points.insert(h, at);
         }
     }
-    view.points.sort_unstable();
     if let Some(f) = result.first_failure() {
         view.illegal = index.get(f.blocked as usize).copied();
         view.explanation = f.explanation.clone();
@@ -223,7 +231,7 @@ mod tests {
         ];
         let v = check_view(&h);
         assert_eq!(v.verdict, Some(Verdict::Linearizable));
-        assert_eq!(v.points, vec![(0, Time(0)), (1, Time(50))]);
+        assert_eq!(v.points, BTreeMap::from([(0, Time(0)), (1, Time(50))]));
         assert!(v.illegal.is_none());
     }
 

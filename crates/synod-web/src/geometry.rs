@@ -6,7 +6,7 @@ use synod_sim::{world::Endpoint, Time};
 
 /// The SVG view box width and height.
 pub const VIEW_W: f64 = 1000.0;
-pub const VIEW_H: f64 = 600.0;
+pub const VIEW_H: f64 = 560.0;
 
 /// A point in view-box units.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -18,7 +18,7 @@ pub struct Point {
 /// The centre of node `i` of `n`: on a ring in the upper part of the view, the first node at
 /// the top; a single node sits in the middle.
 pub fn node_position(i: usize, n: usize) -> Point {
-    let (cx, cy, r) = (VIEW_W / 2.0, 250.0, 180.0);
+    let (cx, cy, r) = (VIEW_W / 2.0, 240.0, 165.0);
     if n <= 1 {
         return Point { x: cx, y: cy };
     }
@@ -34,7 +34,7 @@ pub fn client_position(i: usize, n: usize) -> Point {
     let gap = VIEW_W / (n as f64 + 1.0);
     Point {
         x: gap * (i as f64 + 1.0),
-        y: VIEW_H - 50.0,
+        y: VIEW_H - 40.0,
     }
 }
 
@@ -69,9 +69,9 @@ mod tests {
 
     #[test]
     fn single_node_sits_in_the_middle_and_rings_start_at_the_top() {
-        assert_eq!(node_position(0, 1), Point { x: 500.0, y: 250.0 });
+        assert_eq!(node_position(0, 1), Point { x: 500.0, y: 240.0 });
         let top = node_position(0, 3);
-        assert!((top.x - 500.0).abs() < 1e-9 && (top.y - 70.0).abs() < 1e-9);
+        assert!((top.x - 500.0).abs() < 1e-9 && (top.y - 75.0).abs() < 1e-9);
         let others = [node_position(1, 3), node_position(2, 3)];
         assert!(others[0].x > 500.0 && others[1].x < 500.0, "clockwise");
     }

@@ -57,13 +57,35 @@ const MAX_STEPS_TO_COMPLETION: u32 = 200_000;
 /// The extra delay a visitor adds to one message.
 pub const DELAY_US: u64 = 200_000;
 
-/// The simulation, shared between the reducer's successive states (see the module docs).
+/// The simulation and what is derived from its trace, shared between the reducer's
+/// successive states (see the module docs).
 #[derive(Clone, Debug)]
-pub struct SimCell(Rc<RefCell<Simulation>>);
+pub struct SimCell(Rc<RefCell<World>>);
+
+/// What the cell holds.
+#[derive(Debug)]
+pub struct World {
+    pub sim: Simulation,
+    /// Faults and leader changes on the time axis, which slot served which command, and the
+    /// checker's verdict; only ever appended to or recomputed from `sim`.
+    pub derived: Derived,
+    /// Every node's picture at the current moment, taken once per change rather than once
+    /// per component that draws it.
+    pub views: Vec<Option<synod_core::NodeView>>,
+}
 
 impl SimCell {
     fn new(sim: Simulation) -> SimCell {
-        SimCell(Rc::new(RefCell::new(sim)))
+        let views = sim.node_views();
+        SimCell(Rc::new(RefCell::new(World {
+            sim,
+            derived: Derived::default(),
+            views,
+        })))
+    }
+
+    fn sim_mut(&self) -> std::cell::RefMut<'_, Simulation> {
+        std::cell::RefMut::map(self.0.borrow_mut(), |w| &mut w.sim)
     }
 }
 
@@ -223,9 +245,6 @@ pub struct Playground {
     pub notice: Option<String>,
     /// How many times the future was forked.
     pub forks: u32,
-    /// What the views read besides the simulation: faults and leader changes on the time
-    /// axis, and the checker's verdict.
-    pub derived: Rc<Derived>,
     /// Bumped by every action that changed something: components compare it to decide
     /// whether to render again (the reducer handle always reads the latest state, so it
     /// cannot tell old from new by itself).
@@ -328,7 +347,6 @@ impl Playground {
             picked: BTreeSet::new(),
             notice: None,
             forks: 0,
-            derived: Rc::new(Derived::default()),
             revision: 0,
         };
         p.refresh();
@@ -337,7 +355,18 @@ impl Playground {
 
     /// The simulation, to read.
     pub fn sim(&self) -> Ref<'_, Simulation> {
-        self.sim.0.borrow()
+        Ref::map(self.sim.0.borrow(), |w| &w.sim)
+    }
+
+    /// Every node's picture now (`None` for a crashed node).
+    pub fn views(&self) -> Ref<'_, [Option<synod_core::NodeView>]> {
+        Ref::map(self.sim.0.borrow(), |w| w.views.as_slice())
+    }
+
+    /// What the views read besides the simulation: faults and leader changes on the time
+    /// axis, the slot that served each command, and the checker's verdict.
+    pub fn derived(&self) -> Ref<'_, Derived> {
+        Ref::map(self.sim.0.borrow(), |w| &w.derived)
     }
 
     /// The virtual time now.
@@ -351,8 +380,8 @@ impl Playground {
     }
 
     /// The checker's view of the history so far.
-    pub fn check(&self) -> &CheckView {
-        &self.derived.check
+    pub fn check(&self) -> Ref<'_, CheckView> {
+        Ref::map(self.derived(), |d| &d.check)
     }
 
     /// Applies one action. Returns `false` when nothing changed (so the view can skip work).
@@ -370,7 +399,7 @@ impl Playground {
             }
             Action::Step => {
                 self.view.playing = false;
-                self.sim.0.borrow_mut().step();
+                self.sim.sim_mut().step();
             }
             Action::StepToCompletion => self.step_to_completion(),
             Action::SetSpeed(speed) => self.view.speed = speed.max(1),
@@ -473,7 +502,7 @@ impl Playground {
             return false;
         }
         {
-            let mut sim = self.sim.0.borrow_mut();
+            let mut sim = self.sim.sim_mut();
             let target = sim.now().plus_us(advance_us);
             sim.run_until(target);
         }
@@ -483,20 +512,18 @@ impl Playground {
 
     /// Brings the horizon and the derived views up to date with the simulation.
     fn refresh(&mut self) {
-        let sim = self.sim.0.borrow();
-        self.horizon = self.horizon.max(sim.now());
-        if self.derived.is_current(&sim) {
-            return;
+        let mut world = self.sim.0.borrow_mut();
+        let w = &mut *world;
+        self.horizon = self.horizon.max(w.sim.now());
+        if !w.derived.is_current(&w.sim) {
+            w.derived.update(&w.sim);
         }
-        let mut d = (*self.derived).clone();
-        d.update(&sim);
-        drop(sim);
-        self.derived = Rc::new(d);
+        w.views = w.sim.node_views();
     }
 
     fn step_to_completion(&mut self) {
         self.view.playing = false;
-        let mut sim = self.sim.0.borrow_mut();
+        let mut sim = self.sim.sim_mut();
         let settled = |s: &Simulation| {
             s.history()
                 .iter()
@@ -530,14 +557,14 @@ impl Playground {
                 Err(e) => self.notice = Some(e.to_string()),
             }
         } else {
-            self.sim.0.borrow_mut().run_until(t);
+            self.sim.sim_mut().run_until(t);
         }
         self.restore_controls();
     }
 
     /// Network and workload settings in force at the current moment (after a scrub).
     fn restore_controls(&mut self) {
-        let sim = self.sim.0.borrow();
+        let sim = self.sim();
         let now = sim.now();
         let s = sim.scenario();
         let mut network = s.network.clone();
@@ -556,7 +583,6 @@ impl Playground {
 
     fn replace_sim(&mut self, sim: Simulation) {
         self.sim = SimCell::new(sim);
-        self.derived = Rc::new(Derived::default());
     }
 
     /// Before acting at an earlier moment, cut the recorded future away: the world is
@@ -601,7 +627,7 @@ impl Playground {
     /// [`Playground::act`], telling whether the simulation accepted the intervention.
     fn try_act(&mut self, action: Intervention) -> bool {
         self.fork_if_in_the_past();
-        let result = self.sim.0.borrow_mut().intervene(action.clone());
+        let result = self.sim.sim_mut().intervene(action.clone());
         match result {
             Ok(()) => {
                 match action {

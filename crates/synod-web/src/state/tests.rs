@@ -14,7 +14,7 @@ fn play_ms(p: &mut Playground, ms: u32) {
 
 fn run_virtual(p: &mut Playground, us: u64) {
     let t = p.now().plus_us(us);
-    p.sim.0.borrow_mut().run_until(t);
+    p.sim.sim_mut().run_until(t);
     p.refresh();
 }
 
@@ -68,12 +68,12 @@ fn crashing_the_leader_elects_another() {
     let new = leader(&p).expect("a new leader");
     assert_ne!(new, old);
     assert!(p
-        .derived
+        .derived()
         .markers
         .iter()
         .any(|m| m.kind == crate::derived::MarkerKind::Crash));
     assert!(
-        p.derived
+        p.derived()
             .markers
             .iter()
             .filter(|m| m.kind == crate::derived::MarkerKind::Leader)
@@ -132,7 +132,7 @@ fn submit_goes_to_the_chosen_node_and_completes() {
     assert!(matches!(p.sim().history()[i].outcome, Outcome::Ok { .. }));
     let id = p.sim().history()[i].id;
     assert!(
-        p.derived.slot_of.contains_key(&id),
+        p.derived().slot_of.contains_key(&id),
         "the slot that served it is known"
     );
 }
