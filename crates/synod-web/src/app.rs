@@ -47,6 +47,7 @@ pub fn use_animation_clock(dispatcher: UseReducerDispatcher<Playground>) {
             let now_ms = perf::now_ms();
             perf::frame_started(now_ms);
             dispatcher.dispatch(Action::Frame { now_ms });
+            perf::frame_reduced(perf::now_ms());
         });
         move || drop(interval)
     });
@@ -83,6 +84,7 @@ pub fn App() -> Html {
     let dispatch = (*dispatch).clone();
     use_effect(perf::frame_rendered);
     let rev = state.revision;
+    let panel_rev = state.panel_revision;
     let now = state.now();
     html! {
         <div class="app" data-app-ready="true">
@@ -110,15 +112,15 @@ pub fn App() -> Html {
                     <Timeline state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
                 </div>
                 <section class="side">
-                    <SelectionPanel state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
-                    <FaultPanel state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
-                    <ClientPanel state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
+                    <SelectionPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                    <FaultPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                    <ClientPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
                 </section>
             </main>
-            <Inspector state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
+            <Inspector state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
             <div class="lower">
-                <Narration state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
-                <StatsPanel state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
+                <Narration state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                <StatsPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
             </div>
             if state.view.help {
                 <HelpOverlay dispatch={dispatch.clone()} />

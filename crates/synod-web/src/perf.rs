@@ -13,7 +13,10 @@ const WINDOW: usize = 240;
 #[derive(Default)]
 struct Frames {
     started: Option<f64>,
+    reduced: Option<f64>,
     recent: Vec<f64>,
+    /// The reducer's share (simulation advance and derived data) of each recent frame.
+    advance: Vec<f64>,
     total: u64,
 }
 
@@ -41,22 +44,33 @@ pub fn frame_started(at_ms: f64) {
     FRAMES.with(|f| f.borrow_mut().started = Some(at_ms));
 }
 
-/// The page rendered: if a frame was being measured, record how long it took.
-pub fn frame_rendered() {
-    let Some(start) = FRAMES.with(|f| f.borrow_mut().started.take()) else {
-        return;
-    };
-    record(now_ms() - start);
+/// The reducer finished the frame's action (the render follows in a microtask).
+pub fn frame_reduced(at_ms: f64) {
+    FRAMES.with(|f| f.borrow_mut().reduced = Some(at_ms));
 }
 
-/// Records one frame's work, in milliseconds.
-pub fn record(ms: f64) {
+/// The page rendered: if a frame was being measured, record how long it took.
+pub fn frame_rendered() {
+    let Some((start, reduced)) = FRAMES.with(|f| {
+        let mut f = f.borrow_mut();
+        let r = f.reduced.take();
+        f.started.take().map(|s| (s, r.unwrap_or(s)))
+    }) else {
+        return;
+    };
+    record(now_ms() - start, reduced - start);
+}
+
+/// Records one frame's work and the reducer's part of it, in milliseconds.
+pub fn record(ms: f64, advance_ms: f64) {
     FRAMES.with(|f| {
         let mut f = f.borrow_mut();
         if f.recent.len() == WINDOW {
             f.recent.remove(0);
+            f.advance.remove(0);
         }
         f.recent.push(ms);
+        f.advance.push(advance_ms);
         f.total += 1;
     });
 }

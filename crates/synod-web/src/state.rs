@@ -249,7 +249,15 @@ pub struct Playground {
     /// whether to render again (the reducer handle always reads the latest state, so it
     /// cannot tell old from new by itself).
     pub revision: u64,
+    /// The revision the side panels (inspector, narration, statistics, forms) last rendered:
+    /// it follows `revision` at once for the visitor's actions, and every
+    /// [`PANEL_EVERY_FRAMES`] frames while playing, so that only the moving pictures
+    /// (cluster, timeline, clock) pay for every frame.
+    pub panel_revision: u64,
 }
+
+/// While playing, the side panels render again every this many changed frames.
+pub const PANEL_EVERY_FRAMES: u64 = 6;
 
 /// Every change the page can make.
 #[derive(Clone, Debug, PartialEq)]
@@ -348,6 +356,7 @@ impl Playground {
             notice: None,
             forks: 0,
             revision: 0,
+            panel_revision: 0,
         };
         p.refresh();
         Ok(p)
@@ -671,6 +680,7 @@ impl Playground {
                     ..self.view.clone()
                 };
                 fresh.revision = self.revision;
+                fresh.panel_revision = self.revision;
                 *self = fresh;
             }
             Err(e) => self.notice = Some(e),
@@ -712,8 +722,12 @@ impl Reducible for Playground {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         // Cheap: the simulation is shared (see the module docs), the rest is small.
         let mut next = (*self).clone();
+        let frame = matches!(action, Action::Frame { .. });
         if next.apply(action) {
             next.revision += 1;
+            if !frame || next.revision >= next.panel_revision + PANEL_EVERY_FRAMES {
+                next.panel_revision = next.revision;
+            }
             Rc::new(next)
         } else {
             // Nothing changed: the same Rc tells Yew to skip the render.

@@ -314,3 +314,32 @@ fn playing_a_few_seconds_commits_commands() {
     assert!(p.sim().committed_commands() > 0);
     assert_eq!(p.check().verdict, Some(synod_check::Verdict::Linearizable));
 }
+
+#[test]
+fn side_panels_follow_actions_at_once_and_frames_every_few() {
+    let mut p = Rc::new(Playground::new());
+    p = Reducible::reduce(p, Action::Frame { now_ms: 0.0 });
+    for i in 1..=3 {
+        p = Reducible::reduce(
+            p,
+            Action::Frame {
+                now_ms: f64::from(i) * 16.0,
+            },
+        );
+    }
+    assert!(
+        p.panel_revision < p.revision,
+        "frames alone do not re-render the panels"
+    );
+    for i in 4..=12 {
+        p = Reducible::reduce(
+            p,
+            Action::Frame {
+                now_ms: f64::from(i) * 16.0,
+            },
+        );
+    }
+    assert!(p.revision - p.panel_revision < PANEL_EVERY_FRAMES);
+    p = Reducible::reduce(p, Action::ToggleHelp);
+    assert_eq!(p.panel_revision, p.revision);
+}
