@@ -1358,9 +1358,10 @@ impl PaxosNode {
         recovered: BTreeMap<Slot, AcceptedValue>,
         out: &mut Outbox,
     ) {
-        if self.durable.decided.contains_key(&slot) {
-            // The promises taught us the slot is already decided: start over for the next
-            // one at once.
+        if slot < self.durable.compacted_upto() || self.durable.decided.contains_key(&slot) {
+            // The promises taught us the slot is already decided (perhaps by a snapshot
+            // installed while we were preparing, which compacts the slot away): start over
+            // for the next one at once.
             self.wake_at = Some(self.now);
             return;
         }

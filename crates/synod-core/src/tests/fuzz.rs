@@ -23,8 +23,16 @@ impl Rng {
 }
 
 fn chaos(protocol: Protocol, size: u8, seed: u64) {
+    chaos_with(protocol, size, seed, 0);
+}
+
+fn chaos_with(protocol: Protocol, size: u8, seed: u64, snapshot_every: u64) {
     let mut rng = Rng(seed);
-    let mut c = Cluster::new(size, protocol);
+    let configs = NodeConfig::cluster(size, protocol)
+        .into_iter()
+        .map(|c| c.with_snapshot_every(snapshot_every))
+        .collect();
+    let mut c = Cluster::with(configs);
     let clients = 3u16;
     let mut seq = [0u64; 3];
     for _ in 0..600 {
@@ -356,4 +364,16 @@ fn two_config_changes_is_caught_by_the_random_schedules() {
         failures.first()
     );
     assert!(killed * 4 >= SEEDS, "caught in only {killed}/{SEEDS} seeds");
+}
+
+#[test]
+fn basic_paxos_with_snapshots_stays_safe_and_recovers_under_random_schedules() {
+    for seed in 0..SEEDS {
+        chaos_with(
+            Protocol::BasicPaxos,
+            3 + (seed % 2) as u8,
+            seed,
+            3 + seed % 3,
+        );
+    }
 }
