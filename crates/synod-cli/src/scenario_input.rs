@@ -13,9 +13,10 @@ use synod_sim::export::scenario_from_json;
 use synod_sim::link::{decode, looks_like_link, ShareState};
 use synod_sim::Scenario;
 
-/// Whether `arg` is taken as a share link rather than a file name.
+/// Whether `arg` is taken as a share link rather than a file name. A name ending in `.json`
+/// is always a file, so that a missing `s1.json` is reported as a missing file.
 pub fn is_link(arg: &str) -> bool {
-    looks_like_link(arg) && !Path::new(arg).is_file()
+    looks_like_link(arg) && !arg.ends_with(".json") && !Path::new(arg).is_file()
 }
 
 /// What to call the input in reports: the file name, or "share link" (links are long).
@@ -72,6 +73,7 @@ mod tests {
         assert!(is_link("#s1.AAAA"));
         assert!(is_link("s1.AAAA"));
         assert!(!is_link("scenario.json"));
+        assert!(!is_link("s1.json"));
         assert_eq!(label("s1.AAAA"), "share link");
         let err = load_scenario("https://synod.example/#s1.AAAA").unwrap_err();
         assert!(err.contains("the link is incomplete"), "{err}");

@@ -292,7 +292,10 @@ impl fmt::Display for LinkError {
                 f.write_str("the link is damaged: ")?;
                 match c {
                     Corruption::BadCharacter { ch, at } => {
-                        write!(f, "character {at} ({ch:?}) cannot appear in a share link")
+                        write!(
+                            f,
+                            "character {at} after the '#' ({ch:?}) cannot appear in a share link"
+                        )
                     }
                     Corruption::BadHeader => f.write_str("its header does not check out"),
                     Corruption::ChecksumMismatch => f.write_str(

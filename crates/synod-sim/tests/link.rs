@@ -574,7 +574,7 @@ fn corruption_names_what_was_wrong() {
     expect(
         &bad_char,
         LinkError::Corrupted(Corruption::BadCharacter { ch: '%', at: 7 }),
-        "character 7 ('%') cannot appear",
+        "character 7 after the '#' ('%') cannot appear",
     );
     expect(
         &format!("{good}AAAA"),
