@@ -389,9 +389,15 @@ fn ClusterView(props: &StateProps) -> Html {
             </g>
         }
     });
-    let on_msg = props
-        .dispatch
-        .reform(|m: MsgId| Action::Select(Some(Selection::Message(m))));
+    // One listener for every message dot (there may be hundreds, each frame).
+    let on_msg = {
+        let d = props.dispatch.clone();
+        Callback::from(move |e: MouseEvent| {
+            if let Some(id) = clicked_message(&e) {
+                d.emit(Action::Select(Some(Selection::Message(id))));
+            }
+        })
+    };
     let messages = sim.in_flight().map(|m| {
         let a = endpoint_position(m.from, n, c);
         let b = endpoint_position(m.to, n, c);
@@ -406,8 +412,7 @@ fn ClusterView(props: &StateProps) -> Html {
         html! {
             <MessageDot key={m.id.0} id={m.id} x={round1(at.x)} y={round1(at.y)}
                 kind={m.payload.kind()} hue={hue} lost={m.lost} held={m.held}
-                related={related} selected={f.message == Some(m.id)}
-                on_click={on_msg.clone()} />
+                related={related} selected={f.message == Some(m.id)} />
         }
     });
     html! {
@@ -417,11 +422,23 @@ fn ClusterView(props: &StateProps) -> Html {
                 <g class="links">{ for client_links }{ for node_links }</g>
                 <g class="nodes">{ for nodes }</g>
                 <g class="clients">{ for clients }</g>
-                <g class="messages" data-testid="messages">{ for messages }</g>
+                <g class="messages" data-testid="messages" onclick={on_msg}>{ for messages }</g>
             </svg>
             <Legend protocol={p.setup.protocol} />
         </section>
     }
+}
+
+/// The message dot under a click, found by its `data-msg` attribute.
+fn clicked_message(e: &MouseEvent) -> Option<MsgId> {
+    let id = e
+        .target_dyn_into::<web_sys::Element>()?
+        .closest("[data-msg]")
+        .ok()??
+        .get_attribute("data-msg")?
+        .parse()
+        .ok()?;
+    Some(MsgId(id))
 }
 
 fn f1(v: f64) -> String {
@@ -521,7 +538,6 @@ struct MessageDotProps {
     held: bool,
     related: bool,
     selected: bool,
-    on_click: Callback<MsgId>,
 }
 
 #[component]
@@ -537,9 +553,9 @@ fn MessageDot(props: &MessageDotProps) -> Html {
     );
     let ring = props.hue.map(|h| format!("stroke: hsl({h}, 70%, 40%)"));
     html! {
-        <g class={class} data-testid={format!("msg-{}", id.0)} data-kind={props.kind}
-            transform={format!("translate({:.1},{:.1})", f64::from(props.x) / 10.0, f64::from(props.y) / 10.0)}
-            onclick={props.on_click.reform(move |_| id)}>
+        <g class={class} data-testid={format!("msg-{}", id.0)} data-msg={id.0.to_string()}
+            data-kind={props.kind}
+            transform={format!("translate({:.1},{:.1})", f64::from(props.x) / 10.0, f64::from(props.y) / 10.0)}>
             <circle class="hit" r="18" />
             <circle class="dot" r="11" style={ring} />
         </g>
@@ -873,7 +889,7 @@ fn Timeline(props: &StateProps) -> Html {
     let clients = usize::from(sim.client_count());
     let check = p.check();
     let f = focus(p, &sim);
-    let (w, row_h, top) = (1000.0, 30.0, 22.0);
+    let (w, row_h, top) = (1000.0, 40.0, 26.0);
     let x = |t: u64| (t.saturating_sub(start)) as f64 / TIMELINE_WINDOW_US as f64 * w;
     let height = top + clients as f64 * row_h + 4.0;
     let on_op = props
@@ -916,8 +932,8 @@ fn Timeline(props: &StateProps) -> Html {
             let mx = x(m.at.as_us());
             html! {
                 <g key={i} class={classes!("marker", m.kind.class())}>
-                    <line x1={f1(mx)} x2={f1(mx)} y1="14" y2={f1(height)} />
-                    <text x={f1(mx + 3.0)} y="11">{ m.label.clone() }</text>
+                    <line x1={f1(mx)} x2={f1(mx)} y1="18" y2={f1(height)} />
+                    <text x={f1(mx + 3.0)} y="15">{ m.label.clone() }</text>
                     <title>{ format!("{} at {}", m.label, time(m.at)) }</title>
                 </g>
             }

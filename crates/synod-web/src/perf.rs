@@ -92,8 +92,10 @@ pub fn summary() -> String {
     FRAMES.with(|f| {
         let f = f.borrow();
         let (mean, p95, max) = stats(&f.recent);
+        let (advance, advance_p95, _) = stats(&f.advance);
         format!(
-            "{mean:.2} ms mean, {p95:.2} ms p95, {max:.2} ms max over the last {} frames",
+            "{mean:.2} ms mean ({advance:.2} ms advancing the simulation, p95 \
+             {advance_p95:.2} ms), {p95:.2} ms p95, {max:.2} ms max over the last {} frames",
             f.recent.len()
         )
     })
