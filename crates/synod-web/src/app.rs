@@ -393,8 +393,8 @@ fn ClusterView(props: &StateProps) -> Html {
     let on_msg = {
         let d = props.dispatch.clone();
         Callback::from(move |e: MouseEvent| {
-            if let Some(id) = clicked_message(&e) {
-                d.emit(Action::Select(Some(Selection::Message(id))));
+            if let Some(id) = clicked(&e, "data-msg") {
+                d.emit(Action::Select(Some(Selection::Message(MsgId(id)))));
             }
         })
     };
@@ -409,11 +409,17 @@ fn ClusterView(props: &StateProps) -> Html {
         let related = f.message == Some(m.id)
             || (f.command.is_some() && payload_command(&m.payload) == f.command)
             || (f.slot.is_some() && payload_slot(&m.payload) == f.slot);
-        html! {
-            <MessageDot key={m.id.0} id={m.id} x={round1(at.x)} y={round1(at.y)}
-                kind={m.payload.kind()} hue={hue} lost={m.lost} held={m.held}
-                related={related} selected={f.message == Some(m.id)} />
-        }
+        message_dot(&MessageDot {
+            id: m.id,
+            x: round1(at.x),
+            y: round1(at.y),
+            kind: m.payload.kind(),
+            hue,
+            lost: m.lost,
+            held: m.held,
+            related,
+            selected: f.message == Some(m.id),
+        })
     });
     html! {
         <section class="cluster">
@@ -429,16 +435,15 @@ fn ClusterView(props: &StateProps) -> Html {
     }
 }
 
-/// The message dot under a click, found by its `data-msg` attribute.
-fn clicked_message(e: &MouseEvent) -> Option<MsgId> {
-    let id = e
-        .target_dyn_into::<web_sys::Element>()?
-        .closest("[data-msg]")
+/// The number in attribute `attr` of the element under a click, or of its nearest
+/// ancestor that has one: how one listener serves many drawn items.
+fn clicked(e: &MouseEvent, attr: &str) -> Option<u64> {
+    e.target_dyn_into::<web_sys::Element>()?
+        .closest(&format!("[{attr}]"))
         .ok()??
-        .get_attribute("data-msg")?
+        .get_attribute(attr)?
         .parse()
-        .ok()?;
-    Some(MsgId(id))
+        .ok()
 }
 
 fn f1(v: f64) -> String {
@@ -526,8 +531,9 @@ fn NodeGlyph(props: &NodeGlyphProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct MessageDotProps {
+/// One message dot. Drawn by a plain function, not a component: there may be hundreds,
+/// all moving every frame, and a component each costs a scheduler task per frame.
+struct MessageDot {
     id: MsgId,
     /// Position in tenths of a view-box unit, so that equal props mean an equal picture.
     x: i32,
@@ -540,8 +546,7 @@ struct MessageDotProps {
     selected: bool,
 }
 
-#[component]
-fn MessageDot(props: &MessageDotProps) -> Html {
+fn message_dot(props: &MessageDot) -> Html {
     let id = props.id;
     let class = classes!(
         "msg",
@@ -553,7 +558,7 @@ fn MessageDot(props: &MessageDotProps) -> Html {
     );
     let ring = props.hue.map(|h| format!("stroke: hsl({h}, 70%, 40%)"));
     html! {
-        <g class={class} data-testid={format!("msg-{}", id.0)} data-msg={id.0.to_string()}
+        <g key={id.0} class={class} data-testid={format!("msg-{}", id.0)} data-msg={id.0.to_string()}
             data-kind={props.kind}
             transform={format!("translate({:.1},{:.1})", f64::from(props.x) / 10.0, f64::from(props.y) / 10.0)}>
             <circle class="hit" r="18" />
@@ -892,9 +897,15 @@ fn Timeline(props: &StateProps) -> Html {
     let (w, row_h, top) = (1000.0, 40.0, 26.0);
     let x = |t: u64| (t.saturating_sub(start)) as f64 / TIMELINE_WINDOW_US as f64 * w;
     let height = top + clients as f64 * row_h + 4.0;
-    let on_op = props
-        .dispatch
-        .reform(|i: usize| Action::Select(Some(Selection::Op(i))));
+    // One listener for every bar, which carries its history index in `data-op`.
+    let on_op = {
+        let d = props.dispatch.clone();
+        Callback::from(move |e: MouseEvent| {
+            if let Some(i) = clicked(&e, "data-op") {
+                d.emit(Action::Select(Some(Selection::Op(i as usize))));
+            }
+        })
+    };
     let bars = sim
         .history()
         .iter()
@@ -909,12 +920,11 @@ fn Timeline(props: &StateProps) -> Html {
             let x2 = x(end).max(x1 + 3.0);
             let point = check.points.get(&i).map(|t| round1(x(t.as_us())));
             html! {
-                <Bar key={e.id.to_string()} index={i} x1={round1(x1)} x2={round1(x2)}
-                    y={round1(top + e.client.index() as f64 * row_h + 4.0)} h={round1(row_h - 8.0)}
-                    label={op_label(e)} class={outcome_class(&e.outcome)}
-                    illegal={check.illegal == Some(i)} selected={f.command == Some(e.id)}
-                    point={point} testid={format!("bar-{}-{}", e.client, e.id.seq)}
-                    on_click={on_op.clone()} />
+                bar(&Bar { index: i, x1: round1(x1), x2: round1(x2),
+                    y: round1(top + e.client.index() as f64 * row_h + 4.0), h: round1(row_h - 8.0),
+                    label: op_label(e), class: outcome_class(&e.outcome),
+                    illegal: check.illegal == Some(i), selected: f.command == Some(e.id),
+                    point, testid: format!("bar-{}-{}", e.client, e.id.seq) })
             }
         });
     let rows = (0..clients).map(|i| {
@@ -949,7 +959,7 @@ fn Timeline(props: &StateProps) -> Html {
                 data-partitioned={has_partition.to_string()}>
                 { for rows }
                 <g class="markers">{ for markers }</g>
-                { for bars }
+                <g class="bars" onclick={on_op}>{ for bars }</g>
             </svg>
             if check.verdict == Some(Verdict::NotLinearizable) {
                 <div class="explanation" data-testid="explanation">
@@ -985,8 +995,8 @@ fn Verdict_(props: &VerdictProps) -> Html {
     html! { <span class={classes!("verdict", class)} data-testid="verdict">{ text }</span> }
 }
 
-#[derive(Properties, PartialEq)]
-struct BarProps {
+/// One operation's bar (a plain function for the same reason as [`message_dot`]).
+struct Bar {
     index: usize,
     x1: i32,
     x2: i32,
@@ -998,19 +1008,17 @@ struct BarProps {
     selected: bool,
     point: Option<i32>,
     testid: String,
-    on_click: Callback<usize>,
 }
 
-#[component]
-fn Bar(props: &BarProps) -> Html {
+fn bar(props: &Bar) -> Html {
     let t = |v: i32| format!("{:.1}", f64::from(v) / 10.0);
     let i = props.index;
     let y = f64::from(props.y) / 10.0;
     let h = f64::from(props.h) / 10.0;
     html! {
-        <g class={classes!("bar", props.class, props.illegal.then_some("illegal"),
+        <g key={i} class={classes!("bar", props.class, props.illegal.then_some("illegal"),
                 props.selected.then_some("selected"))}
-            data-testid={props.testid.clone()} onclick={props.on_click.reform(move |_| i)}>
+            data-testid={props.testid.clone()} data-op={i.to_string()}>
             <rect x={t(props.x1)} y={f1(y)} width={t(props.x2 - props.x1)} height={f1(h)} rx="4" />
             <text x={t(props.x1 + 40)} y={f1(y + h / 2.0 + 4.0)}>{ props.label.clone() }</text>
             if let Some(px) = props.point {
