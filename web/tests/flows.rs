@@ -18,12 +18,18 @@ pub const ALL: &[(&str, Flow)] = &[
     ("crash_leader_elects_another", crash_leader_elects_another),
     ("partition_and_heal", partition_and_heal),
     ("operation_by_hand_completes", operation_by_hand_completes),
-    ("broken_variant_turns_the_verdict_red", broken_variant_turns_the_verdict_red),
+    (
+        "broken_variant_turns_the_verdict_red",
+        broken_variant_turns_the_verdict_red,
+    ),
     ("scrub_back_and_fork", scrub_back_and_fork),
     ("keyboard_and_help", keyboard_and_help),
     ("message_click_drop", message_click_drop),
     ("phone_width", phone_width),
-    ("frame_budget_5_nodes_10_clients", frame_budget_5_nodes_10_clients),
+    (
+        "frame_budget_5_nodes_10_clients",
+        frame_budget_5_nodes_10_clients,
+    ),
 ];
 
 /// Opens the page and waits for the app to announce that it runs.
@@ -172,7 +178,10 @@ fn operation_by_hand_completes(b: &mut Browser) -> Result {
          const e = bars.find(g => g.textContent.includes('set(k9, v9) → ok')); \
          return e ? e.getAttribute('data-testid') : '';",
     )?;
-    b.click(&format!("[data-testid='{}'] rect", bar.as_str().unwrap_or_default()))?;
+    b.click(&format!(
+        "[data-testid='{}'] rect",
+        bar.as_str().unwrap_or_default()
+    ))?;
     b.wait_for(".slot.related")?;
     b.screenshot("operation_by_hand_completes")
 }
@@ -211,7 +220,9 @@ fn scrub_back_and_fork(b: &mut Browser) -> Result {
     b.wait_for("[data-testid='node-n2'].down")?;
     let text = b.text("[data-testid='clock']")?;
     if text.contains("forks") {
-        return fail(format!("after the fork the page still shows a recorded future: {text}"));
+        return fail(format!(
+            "after the fork the page still shows a recorded future: {text}"
+        ));
     }
     b.screenshot("scrub_back_and_fork")
 }
@@ -228,7 +239,11 @@ fn keyboard_and_help(b: &mut Browser) -> Result {
         &format!(
             "const t = document.querySelector(\"[data-testid='clock']\").textContent; \
              return t !== 't = {}';",
-            if t >= 1000 { format!("{}.{:03} s", t / 1000, t % 1000) } else { format!("{t} ms") }
+            if t >= 1000 {
+                format!("{}.{:03} s", t / 1000, t % 1000)
+            } else {
+                format!("{t} ms")
+            }
         ),
     )?;
     b.press("?")?;
@@ -275,7 +290,9 @@ fn phone_width(b: &mut Browser) -> Result {
         "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
     )?;
     if overflow.as_i64().unwrap_or(0) > 0 {
-        return fail(format!("the page scrolls sideways by {overflow}px at 390px"));
+        return fail(format!(
+            "the page scrolls sideways by {overflow}px at 390px"
+        ));
     }
     b.screenshot("phone_width")?;
     b.resize(1280, 720)?;
