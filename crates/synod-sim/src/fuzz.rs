@@ -20,7 +20,7 @@ use crate::world::{report, Endpoint, SimError, Simulation, Stats};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use synod_check::Verdict;
-use synod_core::{Bugs, ClientId, NodeId, Protocol, ReadMode};
+use synod_core::{Bugs, CatchUpMethod, ClientId, NodeId, Protocol, ReadMode, Role};
 
 /// The classes of fault the fuzzer can inject.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -40,11 +40,15 @@ pub enum Fault {
     Pause,
     /// Node clocks disagree (matters to the timestamp protocol).
     Skew,
+    /// Nodes join (by replay or by snapshot) and leave through the log (Multi-Paxos).
+    Membership,
+    /// Nodes snapshot and compact their logs, on a policy and on demand (Paxos protocols).
+    Snapshot,
 }
 
 impl Fault {
     /// Every fault class.
-    pub const ALL: [Fault; 7] = [
+    pub const ALL: [Fault; 9] = [
         Fault::Crash,
         Fault::Partition,
         Fault::Loss,
@@ -52,6 +56,8 @@ impl Fault {
         Fault::Delay,
         Fault::Pause,
         Fault::Skew,
+        Fault::Membership,
+        Fault::Snapshot,
     ];
 
     /// The kebab-case name used on the command line.
@@ -64,6 +70,8 @@ impl Fault {
             Fault::Delay => "delay",
             Fault::Pause => "pause",
             Fault::Skew => "skew",
+            Fault::Membership => "membership",
+            Fault::Snapshot => "snapshot",
         }
     }
 
@@ -230,7 +238,51 @@ pub fn scenario(seed: u64, config: &FuzzConfig) -> Scenario {
             },
         },
     });
+    let paxos = matches!(config.protocol, Protocol::BasicPaxos | Protocol::MultiPaxos);
+    if config.has(Fault::Snapshot) && paxos {
+        s.cluster.snapshot_every = [0, 3, 5, 8][rng.below(4) as usize];
+        for _ in 0..rng.between(0, 3) {
+            let node = NodeId(rng.below(u64::from(n)) as u8);
+            let at = Time(rng.between(0, until - 1));
+            faults.push(Timed {
+                at,
+                action: Intervention::Snapshot { node },
+            });
+        }
+    }
+    let mut joined = 0;
+    if config.has(Fault::Membership) && config.protocol == Protocol::MultiPaxos {
+        for _ in 0..rng.between(0, 3) {
+            let at = Time(rng.between(0, until - 1));
+            let action = if rng.chance(Ratio { num: 2, den: 3 })
+                && n + joined < crate::scenario::MAX_NODES
+            {
+                joined += 1;
+                let catch_up = if rng.chance(Ratio { num: 1, den: 2 }) {
+                    CatchUpMethod::Snapshot
+                } else {
+                    CatchUpMethod::Replay
+                };
+                Intervention::AddNode { catch_up }
+            } else {
+                Intervention::RemoveNode {
+                    node: NodeId(rng.below(u64::from(n)) as u8),
+                }
+            };
+            faults.push(Timed { at, action });
+        }
+    }
+    // Nodes that join get the next ids in the order they are added; every node, added or
+    // not, comes back at the heal.
+    for node in (n..n + joined).map(NodeId) {
+        faults.push(Timed {
+            at: heal_at,
+            action: Intervention::Restart { node },
+        });
+    }
     faults.sort_by_key(|t| t.at);
+    // Restarting a node that is only added later would name a node that does not exist yet:
+    // the stable sort keeps the heal (at `until`) after every earlier addition.
     s.interventions = faults;
     s.run_us = until + config.liveness_us;
     s
@@ -309,7 +361,22 @@ pub fn run(scenario: Scenario, expect_quiet_end: bool) -> Result<RunReport, SimE
                 report(&mut sim, Oracle::Liveness, detail);
             }
         }
-        let live: Vec<_> = sim.live_nodes().map(|(id, n)| (id, n.clone())).collect();
+        for command in sim.pending_admin() {
+            let detail =
+                format!("after healing, the membership change {command:?} never took effect");
+            report(&mut sim, Oracle::Liveness, detail);
+        }
+        // Nodes outside the current membership (removed, or never admitted) no longer follow
+        // the log; every member must have caught up.
+        let members = sim.current_membership();
+        let live: Vec<_> = sim
+            .live_nodes()
+            .filter(|(id, n)| match &members {
+                Some(m) => m.contains(*id),
+                None => n.role() != Role::Removed,
+            })
+            .map(|(id, n)| (id, n.clone()))
+            .collect();
         sim.oracles_mut()
             .finish(live.iter().map(|(id, n)| (*id, n)));
     }

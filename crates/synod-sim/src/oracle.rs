@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use synod_core::{
-    Ballot, CommandId, Event, KvOp, KvStore, Node, NodeId, ReplyStatus, Slot, StateMachine, Value,
+    replay_digest, Ballot, CommandId, Event, KvOp, KvStore, Node, NodeId, ReplyStatus, Slot,
+    StateMachine, Value, CONFIG_DELAY,
 };
 
 /// Which property failed.
@@ -43,6 +44,11 @@ pub enum Oracle {
     AcknowledgedWriteLost,
     /// The client history is not linearizable.
     Linearizability,
+    /// A snapshot's state differs from replaying the chosen log up to its slot.
+    Snapshot,
+    /// A value was chosen without a majority of the voters in force for its slot, or two
+    /// configuration changes were in flight at once.
+    Membership,
     /// After faults healed, the cluster did not recover within the bound.
     Liveness,
 }
@@ -59,6 +65,8 @@ impl Oracle {
             Oracle::Convergence => "convergence",
             Oracle::AcknowledgedWriteLost => "acknowledged-write-lost",
             Oracle::Linearizability => "linearizability",
+            Oracle::Snapshot => "snapshot",
+            Oracle::Membership => "membership",
             Oracle::Liveness => "liveness",
         }
     }
@@ -123,6 +131,14 @@ pub struct Oracles {
     proposals: BTreeMap<(Slot, Ballot), Value>,
     digests: BTreeMap<u64, (NodeId, u64)>,
     watch: Vec<Watch>,
+    /// The voters before any reconfiguration.
+    initial_voters: Vec<NodeId>,
+    /// Reconfigurations in the chosen log: slot and the voters from `slot + CONFIG_DELAY` on.
+    reconfigs: BTreeMap<Slot, Vec<NodeId>>,
+    /// Who narrated accepting each (slot, ballot).
+    accepted_by: BTreeMap<(Slot, Ballot), BTreeSet<NodeId>>,
+    /// Nodes whose snapshot changed during the input being handled.
+    pending_snapshots: Vec<NodeId>,
     /// Applications narrated by the node being handled, checked once its input is done.
     pending_applies: Vec<(NodeId, Slot, Option<CommandId>)>,
     /// Write acknowledgements sent by the node being handled, checked likewise.
@@ -134,11 +150,16 @@ pub struct Oracles {
 }
 
 impl Oracles {
-    /// Oracles for a cluster of `nodes`; `shared_log` says whether the protocol promises
-    /// one log for all replicas.
-    pub fn new(nodes: usize, shared_log: bool) -> Oracles {
+    /// Oracles for a cluster whose voters are `members`; `shared_log` says whether the
+    /// protocol promises one log for all replicas.
+    pub fn new(members: &[NodeId], shared_log: bool) -> Oracles {
+        let nodes = members.len();
         Oracles {
             shared_log,
+            initial_voters: members.to_vec(),
+            reconfigs: BTreeMap::new(),
+            accepted_by: BTreeMap::new(),
+            pending_snapshots: Vec::new(),
             chosen: BTreeMap::new(),
             chosen_ids: BTreeMap::new(),
             issued: BTreeMap::new(),
@@ -151,6 +172,21 @@ impl Oracles {
             event: 0,
             at: Time::ZERO,
         }
+    }
+
+    /// A node joined the world.
+    pub fn node_added(&mut self) {
+        self.watch.push(Watch::default());
+    }
+
+    /// The voters in force for `slot`: a change chosen at slot `s` governs slots from
+    /// `s + CONFIG_DELAY` on.
+    fn voters_at(&self, slot: Slot) -> &[NodeId] {
+        self.reconfigs
+            .range(..=Slot(slot.0.saturating_sub(CONFIG_DELAY)))
+            .next_back()
+            .filter(|(s, _)| s.0 + CONFIG_DELAY <= slot.0)
+            .map_or(&self.initial_voters, |(_, v)| v)
     }
 
     /// Sets where the following checks happen, for reports.
@@ -189,8 +225,30 @@ impl Oracles {
     /// A node narrated an event.
     pub fn on_event(&mut self, node: NodeId, event: &Event) {
         match event {
-            Event::Chosen { slot, value, .. } | Event::Learned { slot, value } => {
-                self.decided(node, *slot, value)
+            Event::Accepted { slot, ballot, .. } if self.shared_log => {
+                self.accepted_by
+                    .entry((*slot, *ballot))
+                    .or_default()
+                    .insert(node);
+            }
+            Event::Chosen {
+                slot,
+                ballot,
+                value,
+            } => {
+                self.decided(node, *slot, value);
+                self.quorum_of_voters(node, *slot, *ballot);
+            }
+            Event::Learned { slot, value } => self.decided(node, *slot, value),
+            Event::SnapshotTaken { .. } => self.pending_snapshots.push(node),
+            Event::SnapshotInstalled { last, from } => {
+                self.pending_snapshots.push(node);
+                // A snapshot from a peer covers everything up to `last`: the next slot to
+                // apply is the one after it. (A node restoring its own snapshot on restart
+                // is accounted for by `restarted`.)
+                if from.is_some() {
+                    self.watch[node.index()].next_apply = last.0 + 1;
+                }
             }
             Event::ConflictingDecision { slot, kept, other } => self.report(
                 Oracle::Agreement,
@@ -200,23 +258,43 @@ impl Oracles {
                 slot,
                 ballot,
                 value,
-            } => match self.proposals.get(&(*slot, *ballot)) {
-                Some(v) if v != value => self.report(
-                    Oracle::AcceptorMonotonicity,
-                    format!(
-                        "ballot {ballot} proposed two values for {slot}: {v:?} and {value:?} \
-                         (ballots must be unique)"
-                    ),
-                ),
-                Some(_) => {}
-                None => {
-                    self.proposals.insert((*slot, *ballot), value.clone());
+            } => {
+                // Proposing is accepting locally: the proposer is one of the acceptors.
+                if self.shared_log {
+                    self.accepted_by
+                        .entry((*slot, *ballot))
+                        .or_default()
+                        .insert(node);
                 }
-            },
+                self.proposed(*slot, *ballot, value);
+            }
+            _ => {}
+        }
+        self.other_events(node, event);
+    }
+
+    fn proposed(&mut self, slot: Slot, ballot: Ballot, value: &Value) {
+        match self.proposals.get(&(slot, ballot)) {
+            Some(v) if v != value => self.report(
+                Oracle::AcceptorMonotonicity,
+                format!(
+                    "ballot {ballot} proposed two values for {slot}: {v:?} and {value:?} \
+                     (ballots must be unique)"
+                ),
+            ),
+            Some(_) => {}
+            None => {
+                self.proposals.insert((slot, ballot), value.clone());
+            }
+        }
+    }
+
+    fn other_events(&mut self, node: NodeId, event: &Event) {
+        match event {
             Event::Applied { slot, id } if self.shared_log => {
                 self.pending_applies.push((node, *slot, Some(*id)))
             }
-            Event::AppliedNoop { slot } if self.shared_log => {
+            Event::AppliedNoop { slot } | Event::AppliedConfig { slot, .. } if self.shared_log => {
                 self.pending_applies.push((node, *slot, None))
             }
             Event::Deduplicated { id } => {
@@ -226,9 +304,49 @@ impl Oracles {
         }
     }
 
+    /// The proposer counted a quorum: a majority of the voters in force for the slot must
+    /// have narrated accepting this ballot there (learners do not count).
+    fn quorum_of_voters(&mut self, node: NodeId, slot: Slot, ballot: Ballot) {
+        if !self.shared_log {
+            return;
+        }
+        let voters = self.voters_at(slot).to_vec();
+        let acks = self
+            .accepted_by
+            .get(&(slot, ballot))
+            .map_or(0, |who| voters.iter().filter(|v| who.contains(v)).count());
+        let need = voters.len() / 2 + 1;
+        if acks < need {
+            self.report(
+                Oracle::Membership,
+                format!(
+                    "{node} chose {slot} at ballot {ballot} with {acks} of the {} voters in force                      accepting (a majority is {need})",
+                    voters.len()
+                ),
+            );
+        }
+    }
+
     fn decided(&mut self, node: NodeId, slot: Slot, value: &Value) {
         if !self.shared_log {
             return;
+        }
+        if let Some(m) = value.membership() {
+            if !self.chosen.contains_key(&slot) {
+                let previous = self.reconfigs.range(..slot).next_back().map(|(s, _)| *s);
+                let next = self.reconfigs.range(slot.next()..).next().map(|(s, _)| *s);
+                for other in previous.into_iter().chain(next) {
+                    if other.0.abs_diff(slot.0) < CONFIG_DELAY {
+                        self.report(
+                            Oracle::Membership,
+                            format!(
+                                "configuration changes chosen in {other} and {slot}: two                                  changes in flight at once"
+                            ),
+                        );
+                    }
+                }
+                self.reconfigs.insert(slot, m.voters.clone());
+            }
         }
         match self.chosen.get(&slot) {
             Some(v) if v != value => self.report(
@@ -341,6 +459,10 @@ impl Oracles {
                 self.applied(n, slot, cmd);
             }
         }
+        if self.pending_snapshots.contains(&id) {
+            self.pending_snapshots.retain(|n| *n != id);
+            self.check_snapshot(id, node);
+        }
         for (n, cmd) in std::mem::take(&mut self.pending_acks) {
             if !self.chosen_ids.contains_key(&cmd) {
                 self.report(
@@ -369,6 +491,29 @@ impl Oracles {
         }
     }
 
+    /// A snapshot at slot `u` must hold the state of replaying `chosen[..=u]`.
+    fn check_snapshot(&mut self, id: NodeId, node: &Node) {
+        let Some((last, digest)) = node.snapshot_info() else {
+            return;
+        };
+        let prefix: Vec<&Value> = self
+            .chosen
+            .range(..=last)
+            .enumerate()
+            .take_while(|(i, (s, _))| s.0 == *i as u64)
+            .map(|(_, (_, v))| v)
+            .collect();
+        if prefix.len() as u64 != last.0 + 1 {
+            return; // Some of the prefix was never narrated; nothing to compare with.
+        }
+        if replay_digest(prefix) != digest {
+            self.report(
+                Oracle::Snapshot,
+                format!("{id}'s snapshot at {last} differs from replaying the chosen log up to it"),
+            );
+        }
+    }
+
     /// A node sent a reply: an acknowledged write must already be chosen.
     pub fn on_reply(&mut self, node: NodeId, status: &ReplyStatus, id: CommandId) {
         if !self.shared_log || !matches!(status, ReplyStatus::Ok { .. }) {
@@ -388,7 +533,10 @@ impl Oracles {
             return;
         }
         for (id, node) in nodes {
-            let mut count = 0;
+            // Slots covered by a snapshot were compacted away; they still count as decided.
+            let mut count = node
+                .snapshot_info()
+                .map_or(0, |(last, _)| last.0 as usize + 1);
             let mut wrong = None;
             let mut fresh = Vec::new();
             for (slot, value) in node.decided() {

@@ -10,7 +10,7 @@ use crate::rng::Ratio;
 use crate::time::Time;
 use crate::world::{Endpoint, MsgId};
 use serde::{Deserialize, Serialize};
-use synod_core::{Bugs, ClientId, KvOp, NodeId, Protocol, ReadMode, Timing};
+use synod_core::{Bugs, CatchUpMethod, ClientId, KvOp, NodeId, Protocol, ReadMode, Timing};
 
 /// The scenario format this build writes. It reads this version and every older one.
 pub const SCENARIO_VERSION: u32 = 1;
@@ -61,6 +61,10 @@ pub struct ClusterConfig {
     /// clients, where the bug is on the client side).
     #[serde(default)]
     pub bugs: Bugs,
+    /// Every node snapshots its state and compacts its log every this many applied slots
+    /// (0: only when told to).
+    #[serde(default)]
+    pub snapshot_every: u64,
     /// The nodes' timers (heartbeat, election timeout, back-off), in ticks.
     #[serde(default)]
     pub timing: Timing,
@@ -231,6 +235,14 @@ pub enum Intervention {
     SetNetwork { network: NetworkConfig },
     /// Turns the automatic workload on or off.
     SetWorkload { on: bool },
+    /// A new node joins: it starts as a learner, catches up by `catch_up` (replaying the log
+    /// from the first slot, or installing a snapshot and replaying the rest), and is promoted
+    /// to a voter through the log once it has caught up. It gets the next free id.
+    AddNode { catch_up: CatchUpMethod },
+    /// A voter or learner leaves the cluster through a configuration change in the log.
+    RemoveNode { node: NodeId },
+    /// A node snapshots its state now and compacts its log below the snapshot.
+    Snapshot { node: NodeId },
 }
 
 impl Scenario {
@@ -246,6 +258,7 @@ impl Scenario {
                 service_ticks: default_service_ticks(),
                 read_mode: ReadMode::default(),
                 bugs: Bugs::none(),
+                snapshot_every: 0,
                 timing: Timing::default(),
                 clock_skew_ticks: Vec::new(),
             },
@@ -352,7 +365,14 @@ impl Scenario {
                 return bad("clients.workload.hot_key must be a probability".into());
             }
         }
+        if self.cluster.snapshot_every > 0 && !self.cluster.protocol.has_shared_log() {
+            return bad(format!(
+                "{} keeps no log to snapshot: set cluster.snapshot_every to 0",
+                self.cluster.protocol
+            ));
+        }
         let mut last = Time::ZERO;
+        let mut nodes = self.cluster.nodes;
         for (i, t) in self.interventions.iter().enumerate() {
             if t.at < last {
                 return bad(format!(
@@ -361,16 +381,24 @@ impl Scenario {
                 ));
             }
             last = t.at;
-            self.validate_intervention(&t.action)
+            self.validate_intervention(&t.action, nodes)
                 .map_err(|e| ScenarioError(format!("intervention {i}: {e}")))?;
+            if matches!(t.action, Intervention::AddNode { .. }) {
+                nodes += 1;
+            }
         }
         Ok(())
     }
 
-    /// Checks that an intervention names things that exist.
-    pub fn validate_intervention(&self, action: &Intervention) -> Result<(), ScenarioError> {
+    /// Checks that an intervention names things that exist, when the world has `nodes`
+    /// nodes (the initial ones plus those added so far).
+    pub fn validate_intervention(
+        &self,
+        action: &Intervention,
+        nodes: u8,
+    ) -> Result<(), ScenarioError> {
         let node = |n: &NodeId| {
-            if n.0 < self.cluster.nodes {
+            if n.0 < nodes {
                 Ok(())
             } else {
                 Err(ScenarioError(format!("{n} does not exist")))
@@ -397,7 +425,19 @@ impl Scenario {
             Intervention::Crash { node: n }
             | Intervention::Restart { node: n }
             | Intervention::Pause { node: n }
-            | Intervention::Resume { node: n } => node(n),
+            | Intervention::Resume { node: n }
+            | Intervention::RemoveNode { node: n }
+            | Intervention::Snapshot { node: n } => node(n),
+            Intervention::AddNode { .. } if self.cluster.protocol != Protocol::MultiPaxos => {
+                Err(ScenarioError(format!(
+                    "{} cannot change its membership; adding a node needs multi-paxos",
+                    self.cluster.protocol
+                )))
+            }
+            Intervention::AddNode { .. } if nodes >= MAX_NODES => Err(ScenarioError(format!(
+                "a cluster has at most {MAX_NODES} nodes"
+            ))),
+            Intervention::AddNode { .. } => Ok(()),
             Intervention::Partition { groups } => {
                 let mut seen = Vec::new();
                 for n in groups.iter().flatten() {

@@ -33,9 +33,9 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::fmt;
 use synod_core::kv::Fnv64;
 use synod_core::{
-    ClientId, ClientReply, ClientRequest, Collector, Command, CommandId, Durable, Event, KvOp,
-    KvResult, Message, Node, NodeConfig, NodeId, NodeView, Output, Protocol, ReadMode, ReplyStatus,
-    Verdict,
+    AdminCommand, AdminError, CatchUpMethod, ClientId, ClientReply, ClientRequest, Collector,
+    Command, CommandId, Durable, Event, KvOp, KvResult, Message, Node, NodeConfig, NodeId,
+    NodeView, Output, Protocol, ReadMode, ReplyStatus, Role, Verdict, CONFIG_DELAY,
 };
 
 /// Identifies one message on the wire.
@@ -206,6 +206,14 @@ pub enum TraceKind {
     Restarted { node: NodeId },
     /// Someone intervened.
     Intervened { action: Intervention },
+    /// The operator's membership request was accepted by the leader (it still has to be
+    /// decided through the log).
+    AdminAccepted { node: NodeId, command: AdminCommand },
+    /// The operator's request was refused for good.
+    AdminRefused {
+        command: AdminCommand,
+        reason: String,
+    },
 }
 
 /// One entry of the trace.
@@ -258,6 +266,32 @@ pub struct Stats {
     /// Sum and maximum of latencies of operations that completed, in microseconds.
     pub latency_sum_us: u64,
     pub latency_max_us: u64,
+    /// Every node that joined, and what catching up cost it.
+    pub joins: Vec<JoinStats>,
+}
+
+/// What it cost a new node to catch up: the story's two ways compared.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinStats {
+    pub node: NodeId,
+    pub method: CatchUpMethod,
+    pub started_at: Time,
+    /// When the learner had applied what the voters had decided (give or take the
+    /// configuration window), and was put up for promotion.
+    pub caught_up_at: Option<Time>,
+    /// When it became a voter.
+    pub promoted_at: Option<Time>,
+    /// Messages from other nodes delivered to it until it caught up, and their size.
+    pub messages_in: u64,
+    pub bytes_in: u64,
+}
+
+impl JoinStats {
+    /// Virtual time from joining to catching up.
+    pub fn catch_up_us(&self) -> Option<u64> {
+        self.caught_up_at
+            .map(|t| t.as_us().saturating_sub(self.started_at.as_us()))
+    }
 }
 
 impl Stats {
@@ -302,8 +336,13 @@ struct Pending {
     history: usize,
     target: NodeId,
     attempt: u32,
-    /// For a quorum read: the reports collected this round.
+    /// For a quorum read: the reports collected this round, and the voters asked.
     quorum: Option<Collector>,
+    voters: Vec<NodeId>,
+    /// When the current quorum-read round started: reports sent before it belong to an
+    /// earlier round and are not counted (else every late report of a round could start
+    /// yet another round).
+    round_started: Time,
 }
 
 #[derive(Clone, Debug)]
@@ -313,6 +352,19 @@ struct ClientSlot {
     /// Bumped whenever a timer is armed, so stale timers are recognised and ignored.
     token: u64,
 }
+
+/// An operator request for a membership change, retried until it is decided.
+#[derive(Clone, Debug)]
+struct AdminRequest {
+    command: AdminCommand,
+    /// When a leader accepted it, so that it can be re-sent if it got lost with a deposed
+    /// leader.
+    accepted_at: Option<Time>,
+}
+
+/// A membership request a leader accepted but that is still not in force after this long is
+/// sent again (it may have been lost with a deposed leader).
+const ADMIN_RESEND_US: u64 = 3_000_000;
 
 /// Run the full oracle sweep every this many events.
 const SWEEP_EVERY: u64 = 512;
@@ -347,6 +399,10 @@ pub struct Simulation {
     replayed: usize,
     stats: Stats,
     oracles: Oracles,
+    /// Membership requests not yet in force, oldest first.
+    admin: VecDeque<AdminRequest>,
+    /// Nodes asked for but not created yet, waiting for earlier changes to take effect.
+    pending_adds: VecDeque<CatchUpMethod>,
 }
 
 impl Simulation {
@@ -359,24 +415,9 @@ impl Simulation {
         let nodes = members
             .iter()
             .map(|&id| {
-                let config = NodeConfig {
-                    service_ticks: c.service_ticks,
-                    read_mode: c.read_mode,
-                    bugs: c.bugs.clone(),
-                    timing: c.timing,
-                    clock_skew_ticks: c.clock_skew_ticks.get(id.index()).copied().unwrap_or(0),
-                    ..NodeConfig::new(id, members.clone(), c.protocol)
-                };
-                let node = Node::try_new(config.clone())
-                    .map_err(|e| SimError::Scenario(ScenarioError(e.to_string())))?;
-                Ok(NodeSlot {
-                    node: Some(node),
-                    config,
-                    durable: Durable::default(),
-                    jitter: Rng::derive(scenario.seed, &format!("node-{}", id.0)),
-                    paused: false,
-                    inbox: VecDeque::new(),
-                })
+                let config =
+                    node_config(&scenario, NodeConfig::new(id, members.clone(), c.protocol));
+                node_slot(&scenario, config)
             })
             .collect::<Result<Vec<_>, SimError>>()?;
         let clients = (0..scenario.clients.count)
@@ -391,7 +432,7 @@ impl Simulation {
             net: Rng::derive(scenario.seed, "network"),
             workload: Rng::derive(scenario.seed, "workload"),
             network: scenario.network.clone(),
-            oracles: Oracles::new(nodes.len(), c.protocol.has_shared_log()),
+            oracles: Oracles::new(&members, c.protocol.has_shared_log()),
             scenario,
             workload_on,
             now: Time::ZERO,
@@ -410,6 +451,8 @@ impl Simulation {
             trace_hash: Fnv64::new().finish(),
             replayed: 0,
             stats: Stats::default(),
+            admin: VecDeque::new(),
+            pending_adds: VecDeque::new(),
         };
         let tick = sim.scenario.cluster.tick_us;
         sim.schedule(Time(tick), Queued::Tick);
@@ -502,6 +545,35 @@ impl Simulation {
             .iter()
             .enumerate()
             .filter_map(|(i, s)| s.node.as_ref().map(|n| (NodeId(i as u8), n)))
+    }
+
+    /// Membership changes asked for and not in force yet (a node still waiting to be
+    /// created is listed as adding the next free id).
+    pub fn pending_admin(&self) -> Vec<AdminCommand> {
+        let next = self.node_count();
+        let waiting =
+            self.pending_adds
+                .iter()
+                .enumerate()
+                .map(|(i, catch_up)| AdminCommand::AddLearner {
+                    node: NodeId(next + i as u8),
+                    catch_up: *catch_up,
+                });
+        self.admin
+            .iter()
+            .map(|r| r.command)
+            .chain(waiting)
+            .collect()
+    }
+
+    /// The newest membership a live leader knows (Multi-Paxos), or failing that any live
+    /// node's.
+    pub fn current_membership(&self) -> Option<synod_core::Membership> {
+        let leader = self
+            .live_nodes()
+            .filter(|(_, n)| n.role() == Role::Leader)
+            .find_map(|(_, n)| n.membership());
+        leader.or_else(|| self.live_nodes().find_map(|(_, n)| n.membership()))
     }
 
     /// Whether a node is paused.
@@ -620,7 +692,7 @@ impl Simulation {
 
     fn check(&self, action: &Intervention) -> Result<(), SimError> {
         self.scenario
-            .validate_intervention(action)
+            .validate_intervention(action, self.node_count())
             .map_err(SimError::Scenario)?;
         match action {
             Intervention::Submit { client, .. }
@@ -644,6 +716,27 @@ impl Simulation {
             self.record(TraceKind::Intervened {
                 action: action.clone(),
             });
+        }
+        let target = match &action {
+            Intervention::Submit { node, .. }
+            | Intervention::Crash { node }
+            | Intervention::Restart { node }
+            | Intervention::Pause { node }
+            | Intervention::Resume { node }
+            | Intervention::Snapshot { node } => Some(*node),
+            _ => None,
+        };
+        if let Some(node) = target.filter(|n| n.index() >= self.nodes.len()) {
+            // A node whose addition still waits for an earlier membership change.
+            self.record(TraceKind::Node {
+                node,
+                event: Event::Ignored {
+                    from: None,
+                    what: "intervention".into(),
+                    why: "the node has not joined yet".into(),
+                },
+            });
+            return;
         }
         match action {
             Intervention::Submit { client, node, op } => {
@@ -742,6 +835,32 @@ impl Simulation {
                 }
             }
             Intervention::SetNetwork { network } => self.network = network,
+            Intervention::AddNode { catch_up } => {
+                // One membership change at a time: a join waits until earlier changes are in
+                // force, so the new node starts out knowing the current voters.
+                self.pending_adds.push_back(catch_up);
+                self.membership_duties();
+            }
+            Intervention::RemoveNode { node } => self.admin.push_back(AdminRequest {
+                command: AdminCommand::Remove { node },
+                accepted_at: None,
+            }),
+            Intervention::Snapshot { node } => {
+                if let Some(n) = &mut self.nodes[node.index()].node {
+                    if let Err(e) = n.snapshot_now() {
+                        let reason = e.to_string();
+                        self.record(TraceKind::Node {
+                            node,
+                            event: Event::Ignored {
+                                from: None,
+                                what: "snapshot request".into(),
+                                why: reason,
+                            },
+                        });
+                    }
+                    self.drain(node);
+                }
+            }
             Intervention::SetWorkload { on } => {
                 let was = self.workload_on;
                 self.workload_on = on && self.scenario.clients.workload.is_some();
@@ -853,6 +972,17 @@ impl Simulation {
             return;
         }
         self.stats.delivered += 1;
+        if let (Endpoint::Node(n), Payload::Peer(m)) = (to, &env.payload) {
+            if let Some(join) = self
+                .stats
+                .joins
+                .iter_mut()
+                .find(|j| j.node == n && j.caught_up_at.is_none())
+            {
+                join.messages_in += 1;
+                join.bytes_in += m.size_bytes();
+            }
+        }
         self.record(TraceKind::Delivered { msg: id, from, to });
         match to {
             Endpoint::Node(n) if self.nodes[n.index()].paused => {
@@ -860,7 +990,7 @@ impl Simulation {
             }
             Endpoint::Node(_) => self.hand_to_node(env),
             Endpoint::Client(c) => match env.payload {
-                Payload::Reply(reply) => self.client_reply(c, from, reply),
+                Payload::Reply(reply) => self.client_reply(c, from, env.sent_at, reply),
                 other => unreachable!("{} cannot be delivered to a client", other.kind()),
             },
         }
@@ -894,8 +1024,142 @@ impl Simulation {
                 self.drain(NodeId(i as u8));
             }
         }
+        if !self.admin.is_empty()
+            || !self.pending_adds.is_empty()
+            || self.stats.joins.iter().any(|j| j.promoted_at.is_none())
+        {
+            self.membership_duties();
+        }
         let next = self.now.plus_us(self.scenario.cluster.tick_us);
         self.schedule(next, Queued::Tick);
+    }
+
+    /// A new learner node with the next free id; the leader is asked to add it.
+    fn add_node(&mut self, catch_up: CatchUpMethod) {
+        let id = NodeId(self.node_count());
+        let voters = self
+            .current_membership()
+            .map(|m| m.voters)
+            .unwrap_or_else(|| (0..self.scenario.cluster.nodes).map(NodeId).collect());
+        let config = node_config(
+            &self.scenario,
+            NodeConfig::learner(id, voters, self.scenario.cluster.protocol),
+        );
+        let slot = node_slot(&self.scenario, config).expect("validated: multi-paxos learner");
+        self.nodes.push(slot);
+        self.oracles.node_added();
+        self.stats.joins.push(JoinStats {
+            node: id,
+            method: catch_up,
+            started_at: self.now,
+            caught_up_at: None,
+            promoted_at: None,
+            messages_in: 0,
+            bytes_in: 0,
+        });
+        self.admin.push_back(AdminRequest {
+            command: AdminCommand::AddLearner { node: id, catch_up },
+            accepted_at: None,
+        });
+    }
+
+    /// Once per tick while membership work is pending: notices changes that took effect,
+    /// puts caught-up learners up for promotion, and hands the oldest request to a leader.
+    fn membership_duties(&mut self) {
+        let membership = self
+            .live_nodes()
+            .filter(|(_, n)| n.role() == Role::Leader)
+            .filter_map(|(_, n)| n.membership())
+            .next();
+        let decided_upto = self
+            .live_nodes()
+            .map(|(_, n)| n.decided_upto().0)
+            .max()
+            .unwrap_or(0);
+        // Joins: promoted yet? caught up yet?
+        for i in 0..self.stats.joins.len() {
+            let join = &self.stats.joins[i];
+            let node = join.node;
+            if join.promoted_at.is_some() {
+                continue;
+            }
+            if membership.as_ref().is_some_and(|m| m.is_voter(node)) {
+                self.stats.joins[i].promoted_at = Some(self.now);
+                continue;
+            }
+            let Some(learner) = self.nodes[node.index()].node.as_ref() else {
+                continue;
+            };
+            let listed = membership.as_ref().is_some_and(|m| m.is_learner(node));
+            let caught_up = learner.applied_index().0 + CONFIG_DELAY >= decided_upto;
+            if listed && caught_up && self.stats.joins[i].caught_up_at.is_none() {
+                self.stats.joins[i].caught_up_at = Some(self.now);
+                self.admin.push_back(AdminRequest {
+                    command: AdminCommand::Promote { node },
+                    accepted_at: None,
+                });
+            }
+        }
+        // A waiting join starts once every earlier change is in force.
+        let idle =
+            self.admin.is_empty() && self.stats.joins.iter().all(|j| j.promoted_at.is_some());
+        if idle && membership.is_some() {
+            if let Some(catch_up) = self.pending_adds.pop_front() {
+                self.add_node(catch_up);
+            }
+        }
+        // Requests: done, waiting for the log, or to be (re)sent.
+        let Some(request) = self.admin.front().cloned() else {
+            return;
+        };
+        let done = membership.as_ref().is_some_and(|m| match request.command {
+            AdminCommand::AddLearner { node, .. } => m.contains(node),
+            AdminCommand::Promote { node } => m.is_voter(node),
+            AdminCommand::Remove { node } => !m.contains(node),
+        });
+        if done {
+            self.admin.pop_front();
+            return;
+        }
+        if request
+            .accepted_at
+            .is_some_and(|t| self.now.as_us() < t.as_us() + ADMIN_RESEND_US)
+        {
+            return;
+        }
+        let leaders: Vec<NodeId> = self
+            .live_nodes()
+            .filter(|(id, n)| n.role() == Role::Leader && !self.is_paused(*id))
+            .map(|(id, _)| id)
+            .collect();
+        for leader in leaders {
+            let node = self.nodes[leader.index()].node.as_mut().expect("live");
+            let result = node.on_admin(request.command);
+            self.drain(leader);
+            match result {
+                Ok(()) => {
+                    self.admin[0].accepted_at = Some(self.now);
+                    self.record(TraceKind::AdminAccepted {
+                        node: leader,
+                        command: request.command,
+                    });
+                    return;
+                }
+                // Transient: another leader, an earlier change not in force yet, or (for a
+                // promotion) the learner's own addition not in force yet.
+                Err(AdminError::NotLeader { .. } | AdminError::ChangeInFlight { .. }) => {}
+                Err(AdminError::NotALearner(_))
+                    if matches!(request.command, AdminCommand::Promote { .. }) => {}
+                Err(e) => {
+                    self.admin.pop_front();
+                    self.record(TraceKind::AdminRefused {
+                        command: request.command,
+                        reason: e.to_string(),
+                    });
+                    return;
+                }
+            }
+        }
     }
 
     /// Carries out everything a node asked for, in order, then runs the per-node oracles.
@@ -940,10 +1204,19 @@ impl Simulation {
         self.oracles.issued(id, &op);
         let command = Command { id, op: op.clone() };
         let c = &self.scenario.cluster;
-        let quorum = (op.is_read()
+        let quorum_read = op.is_read()
             && c.read_mode == ReadMode::Quorum
-            && matches!(c.protocol, Protocol::BasicPaxos | Protocol::MultiPaxos))
-        .then(|| Collector::new(op.key(), c.nodes, &c.bugs));
+            && matches!(c.protocol, Protocol::BasicPaxos | Protocol::MultiPaxos);
+        // A quorum read asks the voters in force; the cluster may have grown or shrunk.
+        let voters = if quorum_read {
+            self.current_membership()
+                .map(|m| m.voters)
+                .unwrap_or_else(|| (0..self.node_count()).map(NodeId).collect())
+        } else {
+            Vec::new()
+        };
+        let quorum = quorum_read
+            .then(|| Collector::new(op.key(), voters.len() as u8, &self.scenario.cluster.bugs));
         self.history.push(HistoryEntry {
             client,
             id,
@@ -959,6 +1232,8 @@ impl Simulation {
             target: node,
             attempt: 1,
             quorum,
+            voters,
+            round_started: self.now,
         });
         self.record(TraceKind::Invoked { client, id });
         self.send_pending(client);
@@ -977,7 +1252,7 @@ impl Simulation {
             command: pending.command.clone(),
         };
         let targets: Vec<NodeId> = if pending.quorum.is_some() {
-            (0..self.node_count()).map(NodeId).collect()
+            pending.voters.clone()
         } else {
             vec![pending.target]
         };
@@ -999,7 +1274,13 @@ impl Simulation {
         token
     }
 
-    fn client_reply(&mut self, client: ClientId, from: Endpoint, reply: ClientReply) {
+    fn client_reply(
+        &mut self,
+        client: ClientId,
+        from: Endpoint,
+        sent_at: Time,
+        reply: ClientReply,
+    ) {
         let nodes = self.node_count();
         let slot = &mut self.clients[client.index()];
         let Some(pending) = &mut slot.pending else {
@@ -1018,9 +1299,15 @@ impl Simulation {
                 }
             }
             ReplyStatus::QuorumRead { report } => {
+                if sent_at < pending.round_started {
+                    return; // A report from an earlier round.
+                }
                 let (Some(collector), Endpoint::Node(node)) = (&mut pending.quorum, from) else {
                     return;
                 };
+                if !pending.voters.contains(&node) {
+                    return;
+                }
                 match collector.offer(node, report) {
                     Verdict::Waiting { .. } => {}
                     Verdict::Value { value, .. } => {
@@ -1031,6 +1318,7 @@ impl Simulation {
                     }
                     Verdict::AskAgain { .. } => {
                         collector.start_round();
+                        pending.round_started = self.now;
                         self.send_pending(client);
                     }
                 }
@@ -1060,6 +1348,7 @@ impl Simulation {
         pending.target = NodeId((pending.target.0 + 1) % nodes);
         if let Some(q) = &mut pending.quorum {
             q.start_round();
+            pending.round_started = self.now;
         }
         let (id, attempt) = (pending.command.id, pending.attempt);
         self.record(TraceKind::Retried {
@@ -1144,6 +1433,35 @@ impl Simulation {
     }
 }
 
+/// A node's configuration from the scenario's cluster settings.
+fn node_config(scenario: &Scenario, base: NodeConfig) -> NodeConfig {
+    let c = &scenario.cluster;
+    let id = base.id;
+    NodeConfig {
+        service_ticks: c.service_ticks,
+        read_mode: c.read_mode,
+        bugs: c.bugs.clone(),
+        timing: c.timing,
+        snapshot_every: c.snapshot_every,
+        clock_skew_ticks: c.clock_skew_ticks.get(id.index()).copied().unwrap_or(0),
+        ..base
+    }
+}
+
+/// A fresh node in its slot, with its own jitter stream.
+fn node_slot(scenario: &Scenario, config: NodeConfig) -> Result<NodeSlot, SimError> {
+    let node = Node::try_new(config.clone())
+        .map_err(|e| SimError::Scenario(ScenarioError(e.to_string())))?;
+    Ok(NodeSlot {
+        jitter: Rng::derive(scenario.seed, &format!("node-{}", config.id.0)),
+        node: Some(node),
+        config,
+        durable: Durable::default(),
+        paused: false,
+        inbox: VecDeque::new(),
+    })
+}
+
 /// Folds a trace record into the rolling hash: a fixed encoding, the same on every platform.
 fn hash_kind(h: &mut Fnv64, kind: &TraceKind) {
     fn id(h: &mut Fnv64, id: &CommandId) {
@@ -1203,6 +1521,17 @@ fn hash_kind(h: &mut Fnv64, kind: &TraceKind) {
             h.write(&[12]);
             let json = serde_json::to_string(action).expect("interventions serialize");
             h.write_str(&json);
+        }
+        TraceKind::AdminAccepted { node, command } => {
+            h.write(&[13, node.0]);
+            let json = serde_json::to_string(command).expect("commands serialize");
+            h.write_str(&json);
+        }
+        TraceKind::AdminRefused { command, reason } => {
+            h.write(&[14]);
+            let json = serde_json::to_string(command).expect("commands serialize");
+            h.write_str(&json);
+            h.write_str(reason);
         }
     }
 }
