@@ -711,17 +711,26 @@ fn hostile_cases(default: u32) -> u32 {
 proptest! {
     #![proptest_config(Config { cases: hostile_cases(25_000), failure_persistence: None, ..Config::default() })]
 
-    /// Any string at all.
+    /// Any string at all (characters drawn directly: a regex strategy would spend most of
+    /// the time generating).
     #[test]
-    fn arbitrary_strings_never_panic(s in any::<String>()) {
+    fn arbitrary_strings_never_panic(chars in proptest::collection::vec(any::<char>(), 0..48)) {
+        let s: String = chars.into_iter().collect();
         let _ = decode(&s);
     }
 
-    /// Strings that get past the tag: random base64 (and a few other characters) after
-    /// `s1.`, which reach the frame checks.
+    /// Strings that get past the tag: random base64 (and now and then a space, `%` or `=`)
+    /// after `s1.`, which reach the frame checks.
     #[test]
-    fn random_payloads_never_decode(s in "[A-Za-z0-9_-]{0,80}[ %=]?[A-Za-z0-9_-]{0,20}") {
-        let got = decode(&format!("s1.{s}"));
+    fn random_payloads_never_decode(picks in proptest::collection::vec(0u8..67, 0..120)) {
+        let payload: String = picks
+            .into_iter()
+            .map(|p| match ALPHABET.get(usize::from(p)) {
+                Some(&b) => char::from(b),
+                None => [' ', '%', '='][usize::from(p - 64)],
+            })
+            .collect();
+        let got = decode(&format!("s1.{payload}"));
         prop_assert!(got.is_err());
     }
 
