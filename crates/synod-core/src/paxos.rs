@@ -194,6 +194,8 @@ pub struct PaxosNode {
     /// entries from its first gap on, and how many times it asked (to rotate peers).
     sync_at: u64,
     syncs: u64,
+    /// When this node last sent a lagging proposer its snapshot unasked.
+    helped_at: Option<u64>,
 }
 
 impl PaxosNode {
@@ -223,6 +225,7 @@ impl PaxosNode {
             decided_upto: durable.decided_upto(),
             sync_at: 0,
             syncs: 0,
+            helped_at: None,
             durable,
             config,
         };
@@ -599,6 +602,7 @@ impl PaxosNode {
     /// Work left after every input: run phase 1 again for a new membership, and take a
     /// snapshot when the policy says so.
     fn settle(&mut self, out: &mut Outbox) {
+        self.drop_decided_proposals(out);
         if let Some(slot) = self.recampaign_due.take() {
             if let Some(ballot) = self.my_ballot().filter(|_| self.is_leader()) {
                 emit(out, Event::Recampaigning { slot });
@@ -639,6 +643,88 @@ impl PaxosNode {
             }
         }
         self.maybe_snapshot(out);
+    }
+
+    /// A proposer whose `Accept` is for a slot this node compacted lags behind the cluster:
+    /// acceptors ignore such accepts, so without help it would retransmit them forever. It
+    /// gets what a `CatchUp` from that slot would get (the snapshot and the entries after
+    /// it), at most once per retry period.
+    fn help_lagging_proposer(&mut self, to: NodeId, slot: Slot, out: &mut Outbox) {
+        let retry = u64::from(self.config.timing.retry_ticks);
+        if self.helped_at.is_some_and(|t| self.now < t + retry) {
+            return;
+        }
+        self.helped_at = Some(self.now);
+        self.on_catch_up(to, slot, out);
+    }
+
+    /// A proposer that learned (from a decision, a catch-up or a snapshot) that slots it
+    /// still proposes in are decided stops proposing there: it could never gather a quorum
+    /// for a compacted slot. A command that was not the one chosen goes back to the pending
+    /// queue (unless it was applied elsewhere in the log); a Multi-Paxos leader carries on
+    /// from its decided prefix, a basic-Paxos proposer starts over for the next slot.
+    fn drop_decided_proposals(&mut self, out: &mut Outbox) {
+        let upto = self.decided_upto();
+        let compacted = self.durable.compacted_upto();
+        let Phase::Leading {
+            proposals,
+            backlog,
+            next_slot,
+            ..
+        } = &mut self.phase
+        else {
+            return;
+        };
+        let decided = &self.durable.decided;
+        let is_decided = |slot: &Slot| *slot < compacted || decided.contains_key(slot);
+        let stale: Vec<Slot> = proposals
+            .keys()
+            .filter(|s| is_decided(s))
+            .copied()
+            .collect();
+        let stale_backlog: Vec<Slot> = backlog.keys().filter(|s| is_decided(s)).copied().collect();
+        if stale.is_empty() && stale_backlog.is_empty() && *next_slot >= upto {
+            return;
+        }
+        let mut requeue = Vec::new();
+        for slot in &stale {
+            let value = proposals.remove(slot).expect("listed above").value;
+            if decided.get(slot) != Some(&value) {
+                requeue.extend(value.command().cloned());
+            }
+        }
+        for slot in &stale_backlog {
+            let value = backlog.remove(slot).expect("listed above");
+            if decided.get(slot) != Some(&value) {
+                requeue.extend(value.command().cloned());
+            }
+        }
+        *next_slot = (*next_slot).max(upto);
+        let emptied = proposals.is_empty();
+        for command in requeue.into_iter().rev() {
+            let known = self.pending.iter().any(|c| c.id == command.id);
+            if !known && !self.replica.is_duplicate(command.id) {
+                self.pending.push_front(command);
+            }
+        }
+        self.pending.truncate(MAX_PENDING);
+        if !stale.is_empty() {
+            emit(
+                out,
+                Event::Ignored {
+                    from: None,
+                    what: String::from("proposal"),
+                    why: format!("slots {stale:?} are decided already"),
+                },
+            );
+        }
+        if self.multi {
+            self.fill_window(out);
+        } else if emptied && !stale.is_empty() {
+            // Basic Paxos proposes in one slot per ballot: try the next slot afresh.
+            self.phase = Phase::Idle;
+            self.wake_at = Some(self.now);
+        }
     }
 
     /// A number in `0..=max` from the host's entropy.
@@ -1523,6 +1609,7 @@ impl PaxosNode {
                 value,
             };
             self.ignore(from, &msg, "the slot is decided and compacted here", out);
+            self.help_lagging_proposer(from, slot, out);
             return;
         }
         let promised = self.durable.promised;

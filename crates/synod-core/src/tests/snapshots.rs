@@ -282,3 +282,46 @@ fn candidate_behind_a_compaction_point_installs_a_snapshot_before_it_leads() {
     assert_eq!(c.value(2, "k").as_deref(), Some("4"), "nothing lost");
     c.assert_safe();
 }
+
+#[test]
+fn acceptor_answers_an_accept_for_a_compacted_slot_with_its_snapshot_once_per_retry_period() {
+    let configs = NodeConfig::cluster(3, Protocol::MultiPaxos)
+        .into_iter()
+        .map(|c| c.with_snapshot_every(2))
+        .collect();
+    let mut c = Cluster::with(configs);
+    c.run_until(200, |c| c.leader().is_some());
+    let l = c.leader().expect("a leader");
+    for seq in 1..=4u64 {
+        c.client(l, 0, seq, set("k", &seq.to_string()));
+        c.deliver_all();
+    }
+    let f = (l + 1) % 3;
+    let compacted = c.node(f).snapshot_info().expect("the follower compacted").0;
+    // A proposer that lags behind that compaction retransmits an accept for slot 0.
+    let ballot = c.node(l).promised();
+    let accept = Message::Accept {
+        ballot,
+        slot: Slot(0),
+        value: Value::Noop,
+    };
+    let node = c.nodes[usize::from(f)].as_mut().expect("up");
+    let mut snapshots = 0;
+    for _ in 0..3 {
+        node.on_message(NodeId(l), accept.clone());
+        while let Some(output) = node.poll() {
+            if let Output::Send { to, msg } = output {
+                assert_eq!(to, NodeId(l));
+                match msg {
+                    Message::InstallSnapshot { snapshot } => {
+                        assert!(snapshot.last >= compacted);
+                        snapshots += 1;
+                    }
+                    Message::CatchUpReply { .. } => {}
+                    other => panic!("unexpected {other}"),
+                }
+            }
+        }
+    }
+    assert_eq!(snapshots, 1, "helped once, not once per retransmission");
+}
