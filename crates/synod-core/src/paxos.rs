@@ -658,13 +658,14 @@ impl PaxosNode {
         self.on_catch_up(to, slot, out);
     }
 
-    /// A proposer that learned (from a decision, a catch-up or a snapshot) that slots it
-    /// still proposes in are decided stops proposing there: it could never gather a quorum
-    /// for a compacted slot. A command that was not the one chosen goes back to the pending
+    /// A proposer that learned (from a catch-up or a snapshot) that slots it still proposes
+    /// in are compacted stops proposing there: acceptors ignore accepts for compacted slots,
+    /// so it could never gather a quorum. (A slot only decided elsewhere is left alone: the
+    /// acceptors still answer, and a current ballot completes it with the same value.) A
+    /// command that was not the one chosen goes back to the pending
     /// queue (unless it was applied elsewhere in the log); a Multi-Paxos leader carries on
     /// from its decided prefix, a basic-Paxos proposer starts over for the next slot.
     fn drop_decided_proposals(&mut self, out: &mut Outbox) {
-        let upto = self.decided_upto();
         let compacted = self.durable.compacted_upto();
         let Phase::Leading {
             proposals,
@@ -676,14 +677,14 @@ impl PaxosNode {
             return;
         };
         let decided = &self.durable.decided;
-        let is_decided = |slot: &Slot| *slot < compacted || decided.contains_key(slot);
+        let is_decided = |slot: &Slot| *slot < compacted;
         let stale: Vec<Slot> = proposals
             .keys()
             .filter(|s| is_decided(s))
             .copied()
             .collect();
         let stale_backlog: Vec<Slot> = backlog.keys().filter(|s| is_decided(s)).copied().collect();
-        if stale.is_empty() && stale_backlog.is_empty() && *next_slot >= upto {
+        if stale.is_empty() && stale_backlog.is_empty() && *next_slot >= compacted {
             return;
         }
         let mut requeue = Vec::new();
@@ -699,7 +700,7 @@ impl PaxosNode {
                 requeue.extend(value.command().cloned());
             }
         }
-        *next_slot = (*next_slot).max(upto);
+        *next_slot = (*next_slot).max(compacted);
         let emptied = proposals.is_empty();
         for command in requeue.into_iter().rev() {
             let known = self.pending.iter().any(|c| c.id == command.id);
@@ -714,7 +715,7 @@ impl PaxosNode {
                 Event::Ignored {
                     from: None,
                     what: String::from("proposal"),
-                    why: format!("slots {stale:?} are decided already"),
+                    why: format!("slots {stale:?} are decided and compacted already"),
                 },
             );
         }
