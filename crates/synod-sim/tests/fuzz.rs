@@ -56,29 +56,16 @@ fn all_but(excluded: &[Fault]) -> Vec<Fault> {
 }
 
 #[test]
-fn multi_paxos_with_quorum_reads_keeps_the_log_safe_under_faults() {
-    // Open bugs found by `synod fuzz --read-mode quorum`, so this bar checks the log's safety
-    // only: over a compacted log a node reports no write for a key whose writes were
-    // compacted away; a read that spans a membership change can count a majority of the old
-    // voters only; and about 1 seed in 100 (seed 53 here) returns a stale value even without
-    // either. Linearizability of quorum reads is to be restored in the core.
+fn multi_paxos_with_quorum_reads_survives_faults() {
+    // Open bugs found by `synod fuzz --read-mode quorum`, left out here: over a compacted log
+    // a node reports no write for a key whose only writes its snapshot covers; and a read
+    // that spans a membership change can count a majority of the old voters only.
     let config = FuzzConfig {
         read_mode: ReadMode::Quorum,
         faults: all_but(&[Fault::Snapshot, Fault::Membership]),
         ..FuzzConfig::new(3)
     };
-    let (summary, reports) = fuzz(&config, 0..100);
-    assert_eq!(
-        summary.safety_violations, 0,
-        "{summary}: {:?}",
-        summary.failures
-    );
-    assert_eq!(
-        summary.liveness_failures, 0,
-        "{summary}: {:?}",
-        summary.failures
-    );
-    assert!(reports.iter().map(|r| r.committed).sum::<u64>() > 500);
+    assert_clean(&config, 100);
 }
 
 #[test]
@@ -114,11 +101,8 @@ fn membership_changes_and_snapshots_keep_multi_paxos_safe_and_live() {
 
 #[test]
 fn basic_paxos_never_violates_safety_under_faults() {
-    // Snapshots in basic Paxos are a known open bug (agreement breaks after compaction),
-    // found by `synod fuzz --protocol basic-paxos`.
     let config = FuzzConfig {
         protocol: Protocol::BasicPaxos,
-        faults: all_but(&[Fault::Snapshot]),
         ..FuzzConfig::new(3)
     };
     let (summary, reports) = fuzz(&config, 0..100);
