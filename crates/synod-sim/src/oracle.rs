@@ -103,6 +103,9 @@ impl fmt::Display for Violation {
     }
 }
 
+/// A sweep re-reads at most this many decided entries per node.
+pub const SWEEP_ENTRIES: usize = 256;
+
 /// Keep at most this many violations: the first one is what matters.
 const MAX_VIOLATIONS: usize = 16;
 
@@ -117,8 +120,10 @@ struct Watch {
     deduplicated: BTreeSet<CommandId>,
     /// The slot this node must apply next.
     next_apply: u64,
-    /// The most decided entries this node ever held.
+    /// The longest decided prefix this node ever held.
     decided_count: usize,
+    /// Where the next sweep of this node's decided log starts.
+    sweep_cursor: Slot,
 }
 
 /// The oracles' memory of the run.
@@ -527,26 +532,31 @@ impl Oracles {
         }
     }
 
-    /// Re-reads every live node's decided log: nothing decided may change or vanish.
+    /// Re-reads part of every live node's decided log: nothing decided may change or vanish.
+    /// Each sweep reads at most [`SWEEP_ENTRIES`] entries per node, resuming where the last
+    /// one stopped and wrapping around, so that the whole log is re-read over a few sweeps
+    /// while the cost per sweep stays bounded however long the run.
     pub fn sweep<'a>(&mut self, nodes: impl Iterator<Item = (NodeId, &'a Node)>) {
         if !self.shared_log {
             return;
         }
         for (id, node) in nodes {
-            // Slots covered by a snapshot were compacted away; they still count as decided.
-            let mut count = node
-                .snapshot_info()
-                .map_or(0, |(last, _)| last.0 as usize + 1);
+            let cursor = self.watch[id.index()].sweep_cursor;
             let mut wrong = None;
             let mut fresh = Vec::new();
-            for (slot, value) in node.decided() {
-                count += 1;
+            let mut last = None;
+            for (slot, value) in node.decided_since(cursor).take(SWEEP_ENTRIES) {
+                last = Some(slot);
                 match self.chosen.get(&slot) {
                     Some(v) if v != value => wrong = Some((slot, v.clone(), value.clone())),
                     Some(_) => {}
                     None => fresh.push((slot, value.clone())),
                 }
             }
+            self.watch[id.index()].sweep_cursor = match last {
+                Some(s) => s.next(),
+                None => Slot(0),
+            };
             for (slot, value) in fresh {
                 self.decided(id, slot, &value);
             }
@@ -556,15 +566,17 @@ impl Oracles {
                     format!("{id} holds {held:?} in {slot}, but {chosen:?} was chosen there"),
                 );
             }
+            // The decided prefix (snapshot included) never shrinks, across restarts too.
+            let upto = node.decided_upto().0 as usize;
             let w = &mut self.watch[id.index()];
-            if count < w.decided_count {
+            if upto < w.decided_count {
                 let was = w.decided_count;
                 self.report(
                     Oracle::DecidedPrefix,
-                    format!("{id} held {was} decided entries and now holds {count}"),
+                    format!("{id}'s decided prefix shrank from {was} slots to {upto}"),
                 );
             } else {
-                w.decided_count = count;
+                w.decided_count = upto;
             }
         }
     }
