@@ -1185,18 +1185,25 @@ impl PaxosNode {
         self.check_promises(out);
     }
 
+    /// Turns down a message at a ballot below our promise: narrate it, and tell the sender
+    /// the promise it must beat (the story's "conflict").
+    fn reject(&self, from: NodeId, ballot: Ballot, out: &mut Outbox) {
+        let promised = self.durable.promised;
+        emit(
+            out,
+            Event::Rejected {
+                ballot,
+                promised,
+                from,
+            },
+        );
+        send(out, from, Message::Nack { ballot, promised });
+    }
+
     fn on_prepare(&mut self, from: NodeId, ballot: Ballot, start: Slot, out: &mut Outbox) {
         let promised = self.durable.promised;
         if ballot < promised {
-            emit(
-                out,
-                Event::Rejected {
-                    ballot,
-                    promised,
-                    from,
-                },
-            );
-            send(out, from, Message::Nack { ballot, promised });
+            self.reject(from, ballot, out);
             return;
         }
         self.observe(ballot, out);
@@ -1613,18 +1620,9 @@ impl PaxosNode {
             self.help_lagging_proposer(from, slot, out);
             return;
         }
-        let promised = self.durable.promised;
-        if ballot < promised {
+        if ballot < self.durable.promised {
             if !self.has(Bug::AcceptBelowPromise) {
-                emit(
-                    out,
-                    Event::Rejected {
-                        ballot,
-                        promised,
-                        from,
-                    },
-                );
-                send(out, from, Message::Nack { ballot, promised });
+                self.reject(from, ballot, out);
                 return;
             }
             emit(
@@ -1849,17 +1847,8 @@ impl PaxosNode {
     }
 
     fn on_heartbeat(&mut self, from: NodeId, ballot: Ballot, upto: Slot, out: &mut Outbox) {
-        let promised = self.durable.promised;
-        if ballot < promised {
-            emit(
-                out,
-                Event::Rejected {
-                    ballot,
-                    promised,
-                    from,
-                },
-            );
-            send(out, from, Message::Nack { ballot, promised });
+        if ballot < self.durable.promised {
+            self.reject(from, ballot, out);
             return;
         }
         self.observe(ballot, out);
