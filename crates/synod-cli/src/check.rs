@@ -59,7 +59,7 @@ enum Command {
 pub fn main(args: Vec<String>) -> u8 {
     match parse_args(args) {
         Ok(Command::Help) => {
-            println!("{USAGE}");
+            say!("{USAGE}");
             0
         }
         Ok(Command::Run(args)) => run(&args),
@@ -165,9 +165,9 @@ fn check_file(file: &str, args: &Args, options: &CheckOptions) -> FileOutcome {
     };
     let result = parsed.history.check(options);
     if args.json {
-        println!("{}", json_report(file, &parsed, &result));
+        say!("{}", json_report(file, &parsed, &result));
     } else {
-        println!("{file}: {}", summary(&parsed, &result));
+        say!("{file}: {}", summary(&parsed, &result));
     }
     FileOutcome::Checked(result.verdict)
 }

@@ -217,7 +217,7 @@ pub fn fuzz_main(args: Vec<String>) -> u8 {
     let o = match parse(args, false) {
         Ok(Some(o)) => o,
         Ok(None) => {
-            println!("{FUZZ_USAGE}");
+            say!("{FUZZ_USAGE}");
             return 0;
         }
         Err(e) => {
@@ -232,8 +232,8 @@ pub fn fuzz_main(args: Vec<String>) -> u8 {
     for r in &reports {
         summary.add(r);
     }
-    println!("{summary}");
-    println!(
+    say!("{summary}");
+    say!(
         "({} events in {:.1?}: {:.0} events/s on {} thread(s))",
         summary.events,
         elapsed,
@@ -241,7 +241,7 @@ pub fn fuzz_main(args: Vec<String>) -> u8 {
         o.jobs
     );
     for (seed, problem) in &summary.failures {
-        println!(
+        say!(
             "seed {seed}: {problem}\n  replay: {}",
             replay_command(&o, *seed)
         );
@@ -255,7 +255,7 @@ pub fn fuzz_main(args: Vec<String>) -> u8 {
                 )
             });
             match written {
-                Ok(()) => println!("  scenario: {path} (synod run {path})"),
+                Ok(()) => say!("  scenario: {path} (synod run {path})"),
                 Err(e) => eprintln!("synod fuzz: cannot write {path}: {e}"),
             }
         }
@@ -268,7 +268,7 @@ pub fn mutants_main(args: Vec<String>) -> u8 {
     let o = match parse(args, true) {
         Ok(Some(o)) => o,
         Ok(None) => {
-            println!("{MUTANTS_USAGE}");
+            say!("{MUTANTS_USAGE}");
             return 0;
         }
         Err(e) => {
@@ -276,14 +276,17 @@ pub fn mutants_main(args: Vec<String>) -> u8 {
             return 2;
         }
     };
-    println!(
+    say!(
         "{:<26} {:<7} {:>12} {:>10}",
-        "variant", "killed", "first seed", "kill rate"
+        "variant",
+        "killed",
+        "first seed",
+        "kill rate"
     );
     let mut survivors = 0;
     for bug in Bug::ALL {
         if !bug.implemented() {
-            println!(
+            say!(
                 "{:<26} {:<7} {:>12} {:>10}",
                 bug.name(),
                 "n/a",
@@ -308,7 +311,7 @@ pub fn mutants_main(args: Vec<String>) -> u8 {
             .map(|r| r.seed)
             .collect();
         survivors += usize::from(killed.is_empty());
-        println!(
+        say!(
             "{:<26} {:<7} {:>12} {:>9.1}%",
             bug.name(),
             if killed.is_empty() { "NO" } else { "yes" },

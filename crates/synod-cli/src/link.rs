@@ -30,7 +30,7 @@ pub fn main(args: Vec<String>) -> u8 {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => {
-                println!("{USAGE}");
+                say!("{USAGE}");
                 return 0;
             }
             "--base" => match args.next() {
@@ -57,7 +57,7 @@ pub fn main(args: Vec<String>) -> u8 {
     };
     match load_scenario(&input) {
         Ok(scenario) => {
-            println!("{}", link(&base, &ShareState::new(scenario)));
+            say!("{}", link(&base, &ShareState::new(scenario)));
             0
         }
         Err(e) => {

@@ -11,6 +11,21 @@
 //!
 //! Each subcommand lives in its own module and returns the process exit code.
 
+/// `println!` that survives a closed pipe: `synod check ... | head` ends quietly when `head`
+/// stops reading, instead of panicking with "failed printing to stdout".
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` with the same behaviour as [`say!`].
+macro_rules! say_raw {
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!($($arg)*))
+    };
+}
+
 mod check;
 mod fuzz;
 mod link;
@@ -18,6 +33,20 @@ mod run;
 mod scenario_input;
 
 use std::process::ExitCode;
+
+/// Writes to standard output. When the reader has gone away, exits at once with the status a
+/// shell reports for SIGPIPE (141); any other write error is reported and exits 2.
+pub(crate) fn write_out(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("synod: cannot write to standard output: {e}");
+        std::process::exit(2);
+    }
+}
 
 const USAGE: &str = "usage: synod <command> [args]
 
@@ -38,7 +67,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::fuzz_main(args.collect()),
         Some("mutants") => fuzz::mutants_main(args.collect()),
         Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
+            say!("{USAGE}");
             0
         }
         Some(other) => {

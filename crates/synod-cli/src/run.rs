@@ -38,7 +38,7 @@ pub fn main(args: Vec<String>) -> u8 {
     for arg in args {
         match arg.as_str() {
             "-h" | "--help" => {
-                println!("{USAGE}");
+                say!("{USAGE}");
                 return 0;
             }
             "--json" => json = true,
@@ -73,12 +73,12 @@ pub fn main(args: Vec<String>) -> u8 {
         }
     };
     if json {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(&report).expect("reports serialize")
         );
     } else {
-        print!("{}", describe(&file, &report));
+        say_raw!("{}", describe(&file, &report));
     }
     exit_code(&report)
 }
