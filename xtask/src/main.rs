@@ -215,5 +215,131 @@ fn bench(args: &[String]) -> Result {
     if !args.is_empty() {
         cmd.arg("--").args(args);
     }
-    run("criterion benchmarks", &mut cmd)
+    run("criterion benchmarks", &mut cmd)?;
+    wasm_corpus_bench()
+}
+
+/// The criterion benchmark whose median the wasm corpus figure is compared with.
+const NATIVE_CORPUS_BENCH: &str = "check/porcupine_corpus_108_files";
+
+/// Times the conformance corpus (parse + check) in wasm, in Node.js through
+/// `wasm-bindgen-test-runner`, and compares it with the native criterion median. The target is
+/// within 3x of native. The test asserts every verdict, so a wrong answer fails the bench.
+fn wasm_corpus_bench() -> Result {
+    tools::ensure_wasm_tests()?;
+    let bundle = target_dir().join("synod-corpus.bundle");
+    let files = bundle_corpus(&bundle)?;
+    let what = "the conformance corpus in wasm (Node.js)";
+    let mut cmd = cargo();
+    cmd.args([
+        "test",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "synod-check",
+        "--test",
+        "wasm_corpus",
+        // wasm-bindgen-test shows a passing test's console output only when asked.
+        "--",
+        "--nocapture",
+    ])
+    .env("SYNOD_CORPUS_BUNDLE", &bundle)
+    .env(
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+        tools::cargo_bin().join("wasm-bindgen-test-runner"),
+    )
+    .current_dir(root());
+    println!("\n==> {what}: {files} files");
+    let out = cmd
+        .output()
+        .map_err(|e| Failure(format!("{what}: could not start cargo: {e}")))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        return Err(Failure(format!("{what} failed ({})", out.status)));
+    }
+    let mut rounds: Vec<f64> = stdout
+        .lines()
+        .filter_map(|l| l.split("synod-wasm-corpus-round-ms ").nth(1))
+        .filter_map(|rest| rest.split(' ').next()?.parse().ok())
+        .collect();
+    if rounds.is_empty() {
+        eprintln!("{stdout}");
+        return Err(Failure(format!(
+            "{what}: the test printed no round times (is the runner showing console output?)"
+        )));
+    }
+    rounds.sort_by(f64::total_cmp);
+    let wasm_ms = rounds[rounds.len() / 2];
+    println!(
+        "    wasm: median {wasm_ms:.1} ms per pass over the corpus ({} rounds, {:.1}..{:.1} ms)",
+        rounds.len(),
+        rounds[0],
+        rounds[rounds.len() - 1]
+    );
+    match native_median_ms(NATIVE_CORPUS_BENCH) {
+        Some(native_ms) => {
+            let ratio = wasm_ms / native_ms;
+            let verdict = if ratio <= 3.0 {
+                "within the 3x target"
+            } else {
+                "OVER the 3x target"
+            };
+            println!(
+                "    native ({NATIVE_CORPUS_BENCH}, criterion median): {native_ms:.1} ms; \
+                 wasm/native = {ratio:.2}, {verdict}"
+            );
+        }
+        None => println!(
+            "    native: no criterion figure for {NATIVE_CORPUS_BENCH} yet; run \
+             `cargo xtask bench` without a filter to get one"
+        ),
+    }
+    Ok(())
+}
+
+/// Where cargo puts its output (and criterion its reports).
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// Packs the corpus named in `verdicts.csv` into one file the wasm test includes at compile
+/// time: for each file a header line `NAME VERDICT LENGTH` and then its bytes. Returns how many.
+fn bundle_corpus(bundle: &Path) -> Result<usize> {
+    let dir = root().join("../shared/conformance/porcupine");
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| Failure(format!("cannot read {}: {e}", p.display())))
+    };
+    let csv = read(&dir.join("verdicts.csv"))?;
+    let mut out = Vec::new();
+    let mut files = 0;
+    for line in String::from_utf8_lossy(&csv).lines().skip(1) {
+        let Some((name, verdict)) = line.trim().split_once(',') else {
+            continue;
+        };
+        let bytes = read(&dir.join(name))?;
+        out.extend_from_slice(format!("{name} {verdict} {}\n", bytes.len()).as_bytes());
+        out.extend_from_slice(&bytes);
+        files += 1;
+    }
+    if let Some(parent) = bundle.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Failure(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    std::fs::write(bundle, out)
+        .map_err(|e| Failure(format!("cannot write {}: {e}", bundle.display())))?;
+    Ok(files)
+}
+
+/// The median of a criterion benchmark's last run, in milliseconds, if it has one.
+fn native_median_ms(bench: &str) -> Option<f64> {
+    let path = target_dir()
+        .join("criterion")
+        .join(bench)
+        .join("new/estimates.json");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    Some(json["median"]["point_estimate"].as_f64()? / 1e6)
 }

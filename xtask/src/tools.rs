@@ -79,6 +79,13 @@ pub fn ensure_all() -> Result<Tools> {
     })
 }
 
+/// Installs only what running Rust tests in Node.js needs: the wasm32 target and the
+/// wasm-bindgen CLI (with its test runner) matching `Cargo.lock`.
+pub fn ensure_wasm_tests() -> Result {
+    ensure_wasm_target()?;
+    ensure_wasm_bindgen()
+}
+
 fn ensure_wasm_target() -> Result {
     let out = Command::new("rustup")
         .args(["target", "list", "--installed"])
