@@ -126,6 +126,9 @@ pub fn check<M: Model>(
             budget -= allowance;
             *outcome = searcher.run(&mut allowance);
             budget += allowance;
+            if outcome.is_some() {
+                searcher.release();
+            }
             failed |= matches!(outcome, Some(Search::Illegal { .. }));
             if budget == 0 {
                 break;

@@ -267,6 +267,17 @@ impl<'a, M: Model> Searcher<'a, M> {
         }
     }
 
+    /// Gives back the memory of the search's tables once it has answered, so that the
+    /// partitions still searching can reuse it instead of faulting in fresh pages.
+    pub(crate) fn release(&mut self) {
+        self.states = Interner::new();
+        self.cache = Cache::new(self.cache.words_per_set);
+        self.memo = StepMemo { slots: Vec::new() };
+        self.entries = Vec::new();
+        self.stack = Vec::new();
+        self.deepest = None;
+    }
+
     /// One step of the scan: try the candidate under the cursor, or backtrack.
     fn step(&mut self) -> Option<Search<M::State>> {
         let (at, limit) = match self.cursor {
