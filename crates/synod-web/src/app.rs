@@ -894,7 +894,7 @@ fn Inspector(props: &StateProps) -> Html {
             <p class="hint">{ "Log slots: green chosen, yellow accepted only, grey empty; bold \
                                once applied; a purple block is a snapshot standing in for the \
                                compacted slots. The bar above each log spans the longest log \
-                               (hatched: slots this node has not heard of yet). Same commands \
+                               (light grey: slots this node has not heard of yet). Same commands \
                                in the same order give the same table." }</p>
             <div class="cards">{ for cards }</div>
         </section>
