@@ -177,8 +177,12 @@ fn operation_by_hand_completes(b: &mut Browser) -> Result {
         "c2 is free to call",
         "const e = document.querySelector(\"[data-testid='c2-set']\"); return e && !e.disabled;",
     )?;
+    // At full speed the operation is pending for about a tenth of a second, which polling
+    // can miss; slowed down, its pending bar stays long enough to be seen.
+    b.set_value("[data-testid='speed']", "100")?;
     b.click("[data-testid='c2-set']")?;
     b.wait_for_text("[data-testid='timeline']", "set(k9, v9) …")?;
+    full_speed(b)?;
     b.wait_for_text("[data-testid='timeline']", "set(k9, v9) → ok")?;
     b.wait_for_text("[data-testid='table-n3']", "v9")?;
     // Clicking the bar highlights the log slot that served it.
