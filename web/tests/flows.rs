@@ -40,6 +40,7 @@ pub const ALL: &[(&str, Flow)] = &[
         snapshot_compacts_the_log_view,
     ),
     ("hold_a_link_and_pause_a_node", hold_a_link_and_pause_a_node),
+    ("remove_a_node", remove_a_node),
 ];
 
 /// Opens the page and waits for the app to announce that it runs.
@@ -374,7 +375,9 @@ fn promoted_and_converged(b: &mut Browser, method: &str) -> Result {
     b.wait_for_text("[data-testid='config-history']", "n4 joins")?;
     b.wait_for_text("[data-testid='config-history']", "n4 votes → n1 n2 n3 n4")?;
     b.wait_for(".marker.config")?;
-    b.wait_for("[data-testid='config-band-1']")?;
+    b.wait_for_text("[data-testid='config-band-1']", "n4 votes → n1 n2 n3 n4")?;
+    b.script("document.querySelector('.timeline').scrollIntoView({block: 'center'}); return 0;")?;
+    b.screenshot(&format!("add_node_by_{method}_timeline"))?;
     b.click("[data-testid='workload']")?;
     let table = b.wait_until(
         "the four replicas show the same table",
@@ -478,4 +481,34 @@ fn hold_a_link_and_pause_a_node(b: &mut Browser) -> Result {
         ),
     )?;
     Ok(())
+}
+
+fn remove_a_node(b: &mut Browser) -> Result {
+    open(b)?;
+    full_speed(b)?;
+    let leader = leader(b)?;
+    let gone = ["n1", "n2", "n3"]
+        .into_iter()
+        .find(|n| *n != leader)
+        .expect("three nodes");
+    b.click(&format!("[data-testid='node-{gone}']"))?;
+    b.click("[data-testid='remove-node']")?;
+    b.wait_for_text(
+        "[data-testid='config-history']",
+        &format!("{gone} leaves →"),
+    )?;
+    b.wait_for(&format!("[data-testid='node-{gone}'][data-role='removed']"))?;
+    let members = b.text("[data-testid='members-now']")?;
+    if members.contains(gone) {
+        return fail(format!(
+            "{gone} was removed, yet the members are: {members}"
+        ));
+    }
+    if b.count("[data-testid='remove-node']")? != 0 {
+        return fail(format!(
+            "{gone} left, yet the page still offers to remove it"
+        ));
+    }
+    b.wait_for(".marker.config")?;
+    b.screenshot("remove_a_node")
 }

@@ -984,7 +984,11 @@ fn Timeline(props: &StateProps) -> Html {
             html! {
                 <g key={i} class={classes!("marker", m.kind.class())}>
                     <line x1={f1(mx)} x2={f1(mx)} y1="18" y2={f1(height)} />
-                    <text x={f1(mx + 3.0)} y="15">{ m.label.clone() }</text>
+                    // A configuration change is named in its band below, clear of the
+                    // leader change it usually causes.
+                    if m.kind != MarkerKind::Config {
+                        <text x={f1(mx + 3.0)} y="15">{ m.label.clone() }</text>
+                    }
                     <title>{ format!("{} at {}", m.label, time(m.at)) }</title>
                 </g>
             }
@@ -1029,8 +1033,8 @@ fn Timeline(props: &StateProps) -> Html {
             <p class="hint">{ "Bars run from invocation to completion; dashed yellow: pending; \
                                grey hatched: unknown outcome (the client gave up). Diamonds: \
                                where the checker placed each operation. Vertical lines: faults, \
-                               leader and configuration changes; the strip on top names the \
-                               members after each configuration change. Click a bar to see the slot and messages it caused." }</p>
+                               leader and configuration changes; the purple strip names each \
+                               configuration change and the members after it. Click a bar to see the slot and messages it caused." }</p>
         </section>
     }
 }

@@ -122,7 +122,8 @@ pub fn members_label(m: &Membership) -> String {
         .join(" ")
 }
 
-/// One stretch of the timeline during which a member set was the newest decided one.
+/// One stretch of the timeline during which a member set was the newest decided one,
+/// labelled with the change that made it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigBand {
     pub from: Time,
@@ -145,7 +146,7 @@ pub fn config_bands(configs: &[ConfigChange], start: Time, now: Time) -> Vec<Con
         bands.push(ConfigBand {
             from: c.at.max(start),
             to: end.min(now),
-            label: members_label(&c.membership),
+            label: c.label(),
             index: i,
         });
     }
@@ -444,7 +445,7 @@ mod tests {
         assert_eq!(bands.len(), 2);
         assert_eq!((bands[0].from, bands[0].to), (Time(100), Time(500)));
         assert_eq!((bands[1].from, bands[1].to), (Time(500), Time(1000)));
-        assert_eq!(bands[1].label, "n1 n2 n3 n4");
+        assert_eq!(bands[1].label, "n4 votes → n1 n2 n3 n4");
         // A window that starts after the first change clips it, and one that ends before
         // the second leaves it out.
         let clipped = config_bands(&d.configs, Time(300), Time(400));

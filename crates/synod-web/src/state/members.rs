@@ -344,6 +344,7 @@ mod tests {
         run_virtual(&mut p, 4_000_000);
         let m = p.sim().current_membership().expect("a leader");
         assert_eq!(m.voters, vec![NodeId(0), NodeId(1)]);
+        assert_eq!(role(&p, NodeId(2)), Some(Role::Removed), "n3 knows it left");
         assert_eq!(
             p.derived().configs.last().map(|c| c.label()),
             Some("n3 leaves → n1 n2".to_owned())
