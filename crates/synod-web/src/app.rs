@@ -638,6 +638,10 @@ fn SelectionPanel(props: &StateProps) -> Html {
     let sim = p.sim();
     let d = &props.dispatch;
     let body = match p.selection {
+        // A node selected later in the run, and the visitor scrubbed back before it joined.
+        Some(Selection::Node(n)) if n.0 >= sim.node_count() => html! {
+            <p>{ format!("{n} has not joined the cluster at this moment.") }</p>
+        },
         Some(Selection::Node(n)) => {
             let up = p.views().get(n.index()).is_some_and(Option::is_some);
             let picked = p.picked.contains(&n);

@@ -204,6 +204,8 @@ pub struct JoinRow {
     pub status: &'static str,
     /// Virtual time from joining to catching up (so far, while still catching up).
     pub took: String,
+    /// Virtual time from joining to becoming a voter, once it has.
+    pub voter_after: String,
     pub messages: u64,
     pub bytes: String,
 }
@@ -221,11 +223,16 @@ pub fn join_row(j: &JoinStats, now: Time) -> JoinRow {
             ),
         ),
     };
+    let voter_after = j.promoted_at.map_or_else(
+        || "–".to_owned(),
+        |t| time(Time(t.as_us().saturating_sub(j.started_at.as_us()))),
+    );
     JoinRow {
         node: j.node.to_string(),
         method: j.method.name(),
         status,
         took,
+        voter_after,
         messages: j.messages_in,
         bytes: bytes(j.bytes_in),
     }
@@ -365,8 +372,10 @@ mod tests {
         j.caught_up_at = Some(Time(2_400_000));
         assert_eq!(join_row(&j, Time(9_000_000)).status, "caught up");
         assert_eq!(join_row(&j, Time(9_000_000)).took, "400 ms");
+        assert_eq!(join_row(&j, Time(9_000_000)).voter_after, "–");
         j.promoted_at = Some(Time(2_600_000));
-        assert_eq!(join_row(&j, Time(9_000_000)).status, "voter");
+        let row = join_row(&j, Time(9_000_000));
+        assert_eq!((row.status, row.voter_after.as_str()), ("voter", "600 ms"));
     }
 
     #[test]

@@ -18,7 +18,7 @@
 use crate::app::StateProps;
 use crate::format::{bytes, catch_up_words, join_row, time};
 use crate::state::{takes_snapshots, Action, Playground};
-use synod_core::{CatchUpMethod, NodeId, NodeView, Protocol, Role};
+use synod_core::{CatchUpMethod, NodeId, NodeView, Protocol, Role, CONFIG_DELAY};
 use synod_sim::world::{Endpoint, Envelope};
 use synod_sim::Simulation;
 use yew::prelude::*;
@@ -61,7 +61,7 @@ pub(crate) fn MembershipPanel(props: &StateProps) -> Html {
         html! {
             <tr key={r.node.clone()} data-testid={format!("join-{}", r.node)} class={r.status.replace(' ', "-")}>
                 <td>{ r.node.clone() }</td><td>{ r.method }</td><td>{ r.status }</td>
-                <td>{ r.took }</td><td>{ r.messages }</td><td>{ r.bytes }</td>
+                <td>{ r.took }</td><td>{ r.voter_after }</td><td>{ r.messages }</td><td>{ r.bytes }</td>
             </tr>
         }
     });
@@ -102,9 +102,13 @@ pub(crate) fn MembershipPanel(props: &StateProps) -> Html {
             if !sim.stats().joins.is_empty() {
                 <table class="joins" data-testid="join-stats">
                     <tr><th>{ "node" }</th><th>{ "method" }</th><th>{ "status" }</th>
-                        <th>{ "time to catch up" }</th><th>{ "messages" }</th><th>{ "bytes" }</th></tr>
+                        <th>{ "caught up in" }</th><th>{ "voter after" }</th><th>{ "messages" }</th>
+                        <th>{ "bytes" }</th></tr>
                     { for joins }
                 </table>
+                <p class="hint">{ format!("Virtual time from the request to join; messages and bytes \
+                    other nodes delivered to the learner until it was within {CONFIG_DELAY} slots \
+                    (one configuration window) of the decided log and was put up for promotion.") }</p>
             }
         </div>
     }
