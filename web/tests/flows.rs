@@ -336,6 +336,21 @@ fn frame_budget_5_nodes_10_clients(b: &mut Browser) -> Result {
     b.screenshot("frame_budget_5_nodes_10_clients")
 }
 
+/// Selects a node by clicking it, as a person would, clicking again when a message dot
+/// arriving at the node took the click instead.
+fn select_node(b: &mut Browser, n: &str) -> Result {
+    for _ in 0..5 {
+        b.click(&format!("[data-testid='node-{n}'] .body"))?;
+        if b.text("[data-testid='selection']")?
+            .contains(&format!("{n} is"))
+        {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    fail(format!("clicking {n} five times never selected it"))
+}
+
 /// Waits until the page's clock shows at least `ms` of virtual time.
 fn wait_clock_at_least(b: &mut Browser, ms: u64) -> Result {
     b.wait_until(
@@ -417,7 +432,7 @@ fn snapshot_compacts_the_log_view(b: &mut Browser) -> Result {
     open(b)?;
     full_speed(b)?;
     wait_clock_at_least(b, 3_000)?;
-    b.click("[data-testid='node-n1']")?;
+    select_node(b, "n1")?;
     b.click("[data-testid='snapshot-now']")?;
     b.wait_for_text("[data-testid='notice']", "took a snapshot through slot")?;
     b.wait_for_text("[data-testid='snapshot-n1']", "snapshot @slot")?;
@@ -456,7 +471,7 @@ fn hold_a_link_and_pause_a_node(b: &mut Browser) -> Result {
     } else {
         format!("link-{to}-{from}")
     };
-    b.click(&format!("[data-testid='node-{from}']"))?;
+    select_node(b, &from)?;
     b.click(&format!("[data-testid='hold-{from}-{to}']"))?;
     b.wait_for(&format!("[data-testid='{link}'].held"))?;
     b.wait_for("[data-testid='messages'] .msg.held")?;
@@ -468,7 +483,7 @@ fn hold_a_link_and_pause_a_node(b: &mut Browser) -> Result {
         "return document.querySelectorAll('.link.held').length === 0 \
            && !document.querySelector(\"[data-testid='held-links']\");",
     )?;
-    b.click(&format!("[data-testid='node-{to}']"))?;
+    select_node(b, to)?;
     b.click("[data-testid='pause']")?;
     b.wait_for(&format!("[data-testid='node-{to}'].paused"))?;
     b.wait_for_text(&format!("[data-testid='node-{to}']"), "paused")?;
@@ -491,7 +506,7 @@ fn remove_a_node(b: &mut Browser) -> Result {
         .into_iter()
         .find(|n| *n != leader)
         .expect("three nodes");
-    b.click(&format!("[data-testid='node-{gone}']"))?;
+    select_node(b, gone)?;
     b.click("[data-testid='remove-node']")?;
     b.wait_for_text(
         "[data-testid='config-history']",
