@@ -341,9 +341,8 @@ fn frame_budget_5_nodes_10_clients(b: &mut Browser) -> Result {
 fn select_node(b: &mut Browser, n: &str) -> Result {
     for _ in 0..5 {
         b.click(&format!("[data-testid='node-{n}'] .body"))?;
-        if b.text("[data-testid='selection']")?
-            .contains(&format!("{n} is"))
-        {
+        let text = b.text("[data-testid='selection']")?;
+        if text.contains(&format!("{n} is up.")) || text.contains(&format!("{n} is down.")) {
             return Ok(());
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
