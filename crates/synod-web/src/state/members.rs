@@ -265,6 +265,11 @@ mod tests {
             .iter()
             .any(|m| m.kind == crate::derived::MarkerKind::Config));
         let tables = settle_tables(p);
+        assert!(
+            p.sim().violations().is_empty(),
+            "{:?}",
+            p.sim().violations()
+        );
         assert_eq!(tables.len(), 4);
         assert!(!tables[0].is_empty(), "the workload wrote something");
         assert!(
@@ -355,6 +360,43 @@ mod tests {
             p.notice.as_deref(),
             Some("n3 is not a member of the cluster any more.")
         );
+    }
+
+    #[test]
+    fn removing_the_leader_leaves_two_voters_that_elect_one_of_themselves() {
+        let mut p = Playground::new();
+        run_virtual(&mut p, 3_000_000);
+        let old = p
+            .views()
+            .iter()
+            .flatten()
+            .find(|v| v.role == Role::Leader)
+            .map(|v| v.id)
+            .expect("a leader");
+        p.apply(Action::RemoveNode(old));
+        assert!(p.notice.is_none(), "{:?}", p.notice);
+        run_virtual(&mut p, 6_000_000);
+        let m = p.sim().current_membership().expect("a leader again");
+        assert_eq!(m.voters.len(), 2);
+        assert!(!m.contains(old));
+        let leader = p
+            .views()
+            .iter()
+            .flatten()
+            .find(|v| v.role == Role::Leader)
+            .map(|v| v.id);
+        assert!(
+            leader.is_some_and(|l| l != old),
+            "{leader:?} leads after {old} left"
+        );
+        assert!(
+            p.sim().violations().is_empty(),
+            "{:?}",
+            p.sim().violations()
+        );
+        let tables = settle_tables(&mut p);
+        let members: Vec<_> = m.voters.iter().map(|v| tables[v.index()].clone()).collect();
+        assert_eq!(members[0], members[1], "the two voters agree");
     }
 
     #[test]
