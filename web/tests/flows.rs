@@ -373,10 +373,40 @@ fn add_fourth_node(b: &mut Browser, method: &str) -> Result {
     // Slow enough to watch the learner catch up.
     b.set_value("[data-testid='speed']", "25")?;
     b.click(&format!("[data-testid='add-{method}']"))?;
+    b.script("document.querySelector(\"[data-testid='cluster']\").scrollIntoView(); return 0;")?;
+    // What catching up sends: decided entries in catch-up replies, or one snapshot message
+    // drawn as a labelled block. Either is on the wire for a second or more at this speed.
+    let in_flight = if method == "snapshot" {
+        "[data-testid='messages'] .msg.snapshot"
+    } else {
+        "[data-testid='messages'] .msg.catch-up-reply"
+    };
+    b.wait_for(in_flight)?;
+    let label = if method == "snapshot" {
+        "snapshot 0–"
+    } else {
+        "entries"
+    };
+    b.wait_for_text("[data-testid='messages']", label)?;
+    // For the picture only: let the message get clear of the crowd at the leader.
+    let away = format!(
+        "const m = document.querySelector(\"{in_flight}\"); \
+         const l = document.querySelector(\"[data-role='leader']\"); \
+         if (!m || !l) return false; \
+         const p = e => e.getAttribute('transform').match(/translate\\(([-\\d.]+),([-\\d.]+)\\)/); \
+         const [a, b] = [p(m), p(l)]; \
+         return Math.hypot(a[1] - b[1], a[2] - b[2]) > 90;"
+    );
+    for _ in 0..30 {
+        if b.script(&away)? == serde_json::Value::Bool(true) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    b.screenshot(&format!("add_node_by_{method}_in_flight"))?;
     b.wait_for("[data-testid='node-n4'][data-role='learner']")?;
     b.wait_for_text("[data-testid='badge-n4']", "never counts toward a quorum")?;
     b.wait_for_text("[data-testid='join-n4']", method)?;
-    b.script("document.querySelector(\"[data-testid='cluster']\").scrollIntoView(); return 0;")?;
     Ok(())
 }
 
@@ -401,7 +431,10 @@ fn promoted_and_converged(b: &mut Browser, method: &str) -> Result {
          return t.every(x => x !== null && x === t[0]) && t[0].length > 'keyvalue'.length \
            ? t[0] : '';",
     )?;
-    let row = b.text("[data-testid='join-n4']")?;
+    let row = b.script(
+        "return [...document.querySelectorAll(\"[data-testid='join-n4'] td\")] \
+           .map(td => td.textContent).join(' | ');",
+    )?;
     println!("    {method}: n4's join {row}; every table reads {table}");
     b.script("document.querySelector(\"[data-testid='members']\").scrollIntoView(); return 0;")?;
     b.screenshot(&format!("add_node_by_{method}_converges"))
@@ -409,7 +442,6 @@ fn promoted_and_converged(b: &mut Browser, method: &str) -> Result {
 
 fn add_node_by_replay_converges(b: &mut Browser) -> Result {
     add_fourth_node(b, "replay")?;
-    b.screenshot("add_node_by_replay_learner")?;
     promoted_and_converged(b, "replay")?;
     if b.count("[data-testid='snapshot-n4']")? != 0 {
         return fail("n4 replayed the log, yet its log view shows a snapshot".into());
@@ -419,9 +451,6 @@ fn add_node_by_replay_converges(b: &mut Browser) -> Result {
 
 fn add_node_by_snapshot_converges(b: &mut Browser) -> Result {
     add_fourth_node(b, "snapshot")?;
-    // The snapshot crosses the network as one message, drawn as a labelled block.
-    b.wait_for("[data-testid='messages'] .msg.snapshot")?;
-    b.screenshot("add_node_by_snapshot_in_flight")?;
     b.wait_for("[data-testid='snapshot-n4']")?;
     b.wait_for_text("[data-testid='narration']", "installed")?;
     promoted_and_converged(b, "snapshot")

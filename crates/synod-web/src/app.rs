@@ -432,6 +432,7 @@ fn ClusterView(props: &StateProps) -> Html {
             held: m.held,
             related,
             selected: f.message == Some(m.id),
+            label: members::message_label(&m.payload),
         })
     });
     html! {
@@ -561,6 +562,8 @@ struct MessageDot {
     held: bool,
     related: bool,
     selected: bool,
+    /// What a catch-up message carries (a snapshot, or how many entries), drawn beside it.
+    label: Option<String>,
 }
 
 fn message_dot(props: &MessageDot) -> Html {
@@ -580,11 +583,13 @@ fn message_dot(props: &MessageDot) -> Html {
             transform={format!("translate({:.1},{:.1})", f64::from(props.x) / 10.0, f64::from(props.y) / 10.0)}>
             <circle class="hit" r="18" />
             if props.kind == "snapshot" {
-                // A snapshot is one big message: a labelled block, not a dot.
+                // A snapshot is one big message: a block, not a dot.
                 <rect class="dot" x="-16" y="-12" width="32" height="24" rx="3" style={ring} />
-                <text class="msg-label" y="-17">{ "snapshot" }</text>
             } else {
                 <circle class="dot" r="11" style={ring} />
+            }
+            if let Some(label) = &props.label {
+                <text class="msg-label" y="-17">{ label.clone() }</text>
             }
         </g>
     }

@@ -18,8 +18,8 @@
 use crate::app::StateProps;
 use crate::format::{bytes, catch_up_words, join_row, time};
 use crate::state::{takes_snapshots, Action, Playground};
-use synod_core::{CatchUpMethod, NodeId, NodeView, Protocol, Role, CONFIG_DELAY};
-use synod_sim::world::{Endpoint, Envelope};
+use synod_core::{CatchUpMethod, Message, NodeId, NodeView, Protocol, Role, CONFIG_DELAY};
+use synod_sim::world::{Endpoint, Envelope, Payload};
 use synod_sim::Simulation;
 use yew::prelude::*;
 
@@ -194,6 +194,22 @@ pub(crate) fn held_links(sim: &Simulation, d: &Callback<Action>) -> Html {
         }
     });
     html! { <div class="row" data-testid="held-links"><span>{ "Held:" }</span>{ for items }</div> }
+}
+
+/// The label drawn beside a catch-up message: a snapshot and the last slot it covers, or how
+/// many decided entries a catch-up reply carries. Other messages go unlabelled.
+pub fn message_label(payload: &Payload) -> Option<String> {
+    match payload {
+        Payload::Peer(Message::InstallSnapshot { snapshot }) => {
+            Some(format!("snapshot 0–{}", snapshot.last.0))
+        }
+        Payload::Peer(Message::CatchUpReply { entries }) => match entries.len() {
+            0 => None,
+            1 => Some("1 entry".to_owned()),
+            n => Some(format!("{n} entries")),
+        },
+        _ => None,
+    }
 }
 
 /// What a stretch of a node's log holds, for [`log_strip`].
@@ -445,6 +461,34 @@ mod tests {
         // The strip never runs backwards, even when the span is shorter than the log.
         let short = log_strip(&v, 2);
         assert!(short.iter().all(|s| s.from < s.to));
+    }
+
+    #[test]
+    fn catch_up_messages_say_what_they_carry_and_others_say_nothing() {
+        use synod_core::{Slot, Value};
+        let reply = |n: u64| {
+            Payload::Peer(Message::CatchUpReply {
+                entries: (0..n).map(|s| (Slot(s), Value::Noop)).collect(),
+            })
+        };
+        assert_eq!(message_label(&reply(0)), None);
+        assert_eq!(message_label(&reply(1)).as_deref(), Some("1 entry"));
+        assert_eq!(message_label(&reply(12)).as_deref(), Some("12 entries"));
+        let snapshot = Payload::Peer(Message::InstallSnapshot {
+            snapshot: synod_core::Snapshot {
+                last: Slot(41),
+                store: synod_core::KvStore::default(),
+                sessions: Vec::new(),
+                configs: Vec::new(),
+                digest: 0,
+            },
+        });
+        assert_eq!(message_label(&snapshot).as_deref(), Some("snapshot 0–41"));
+        let heartbeat = Payload::Peer(Message::Heartbeat {
+            ballot: synod_core::Ballot::ZERO,
+            decided_upto: Slot(3),
+        });
+        assert_eq!(message_label(&heartbeat), None);
     }
 
     #[test]
