@@ -453,7 +453,19 @@ fn add_node_by_snapshot_converges(b: &mut Browser) -> Result {
     add_fourth_node(b, "snapshot")?;
     b.wait_for("[data-testid='snapshot-n4']")?;
     b.wait_for_text("[data-testid='narration']", "installed")?;
-    promoted_and_converged(b, "snapshot")
+    promoted_and_converged(b, "snapshot")?;
+    // The membership panel, its history and its join table fit a phone.
+    b.resize(390, 844)?;
+    let overflow = b.script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+    )?;
+    if overflow.as_i64().unwrap_or(0) > 0 {
+        return fail(format!(
+            "with a joined node the page scrolls sideways by {overflow}px at 390px"
+        ));
+    }
+    b.script("document.querySelector(\"[data-testid='members']\").scrollIntoView(); return 0;")?;
+    b.screenshot("add_node_by_snapshot_phone")
 }
 
 fn snapshot_compacts_the_log_view(b: &mut Browser) -> Result {
