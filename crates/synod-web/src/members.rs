@@ -3,9 +3,10 @@
 //!
 //! A node joins as a *learner*: it receives every decision but never counts toward a quorum.
 //! It catches up one of two ways, the visitor's choice: replaying the log from the first
-//! command (catch-up replies of decided entries, drawn as grey dots, fill its log), or
-//! installing a snapshot of an up-to-date replica (one large message, drawn as a labelled
-//! square) and replaying only the commands after it. Once it has caught up, the simulator
+//! command (catch-up replies of decided entries, drawn as grey dots labelled with how many
+//! entries each carries, fill its log), or installing a snapshot of an up-to-date replica
+//! (one large message, drawn as a block labelled with the slots it covers) and replaying
+//! only the commands after it ([`message_label`]). Once it has caught up, the simulator
 //! asks the leader to promote it, and the promotion is decided through the log like any
 //! configuration change. The membership panel lists every decided configuration (the
 //! timeline draws the same history as bands) and compares what each join cost: messages,
