@@ -9,7 +9,7 @@
 use super::Browser;
 use crate::{Failure, Result};
 
-type Flow = fn(&mut Browser) -> Result;
+pub type Flow = fn(&mut Browser) -> Result;
 
 /// Every flow, by name.
 pub const ALL: &[(&str, Flow)] = &[
@@ -30,6 +30,17 @@ pub const ALL: &[(&str, Flow)] = &[
         "frame_budget_5_nodes_10_clients",
         frame_budget_5_nodes_10_clients,
     ),
+    ("add_node_by_replay_converges", add_node_by_replay_converges),
+    (
+        "add_node_by_snapshot_converges",
+        add_node_by_snapshot_converges,
+    ),
+    (
+        "snapshot_compacts_the_log_view",
+        snapshot_compacts_the_log_view,
+    ),
+    ("hold_a_link_and_pause_a_node", hold_a_link_and_pause_a_node),
+    ("remove_a_node", remove_a_node),
 ];
 
 /// Opens the page and waits for the app to announce that it runs.
@@ -167,8 +178,12 @@ fn operation_by_hand_completes(b: &mut Browser) -> Result {
         "c2 is free to call",
         "const e = document.querySelector(\"[data-testid='c2-set']\"); return e && !e.disabled;",
     )?;
+    // At full speed the operation is pending for about a tenth of a second, which polling
+    // can miss; slowed down, its pending bar stays long enough to be seen.
+    b.set_value("[data-testid='speed']", "100")?;
     b.click("[data-testid='c2-set']")?;
     b.wait_for_text("[data-testid='timeline']", "set(k9, v9) …")?;
+    full_speed(b)?;
     b.wait_for_text("[data-testid='timeline']", "set(k9, v9) → ok")?;
     b.wait_for_text("[data-testid='table-n3']", "v9")?;
     // Clicking the bar highlights the log slot that served it.
@@ -319,4 +334,236 @@ fn frame_budget_5_nodes_10_clients(b: &mut Browser) -> Result {
     let perf = b.text("[data-testid='perf']")?;
     println!("    first render {first:?}; up to {most} messages in flight; {perf}");
     b.screenshot("frame_budget_5_nodes_10_clients")
+}
+
+/// Selects a node by clicking it, as a person would, clicking again when a message dot
+/// arriving at the node took the click instead.
+fn select_node(b: &mut Browser, n: &str) -> Result {
+    for _ in 0..5 {
+        b.click(&format!("[data-testid='node-{n}'] .body"))?;
+        let text = b.text("[data-testid='selection']")?;
+        if text.contains(&format!("{n} is up.")) || text.contains(&format!("{n} is down.")) {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    fail(format!("clicking {n} five times never selected it"))
+}
+
+/// Waits until the page's clock shows at least `ms` of virtual time.
+fn wait_clock_at_least(b: &mut Browser, ms: u64) -> Result {
+    b.wait_until(
+        &format!("the clock reaches {ms} ms"),
+        &format!(
+            "const t = document.querySelector(\"[data-testid='clock']\").textContent \
+               .replace('t = ', '').split(' (')[0]; \
+             const ms = t.endsWith(' s') ? parseFloat(t) * 1000 : parseFloat(t); \
+             return ms >= {ms};"
+        ),
+    )?;
+    Ok(())
+}
+
+/// Adds a fourth node by `method` (`replay` or `snapshot`) once the log has outgrown the
+/// configuration window, and sees it drawn as a learner, then promoted to voter.
+fn add_fourth_node(b: &mut Browser, method: &str) -> Result {
+    open(b)?;
+    full_speed(b)?;
+    wait_clock_at_least(b, 5_000)?;
+    // Slow enough to watch the learner catch up.
+    b.set_value("[data-testid='speed']", "25")?;
+    b.click(&format!("[data-testid='add-{method}']"))?;
+    b.script("document.querySelector(\"[data-testid='cluster']\").scrollIntoView(); return 0;")?;
+    // What catching up sends: decided entries in catch-up replies, or one snapshot message
+    // drawn as a labelled block. Either is on the wire for a second or more at this speed.
+    let in_flight = if method == "snapshot" {
+        "[data-testid='messages'] .msg.snapshot"
+    } else {
+        "[data-testid='messages'] .msg.catch-up-reply"
+    };
+    b.wait_for(in_flight)?;
+    let label = if method == "snapshot" {
+        "snapshot 0–"
+    } else {
+        "entries"
+    };
+    b.wait_for_text("[data-testid='messages']", label)?;
+    // For the picture only: let the message get clear of the crowd at the leader.
+    let away = format!(
+        "const m = document.querySelector(\"{in_flight}\"); \
+         const l = document.querySelector(\"[data-role='leader']\"); \
+         if (!m || !l) return false; \
+         const p = e => e.getAttribute('transform').match(/translate\\(([-\\d.]+),([-\\d.]+)\\)/); \
+         const [a, b] = [p(m), p(l)]; \
+         return Math.hypot(a[1] - b[1], a[2] - b[2]) > 90;"
+    );
+    for _ in 0..30 {
+        if b.script(&away)? == serde_json::Value::Bool(true) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    b.screenshot(&format!("add_node_by_{method}_in_flight"))?;
+    b.wait_for("[data-testid='node-n4'][data-role='learner']")?;
+    b.wait_for_text("[data-testid='badge-n4']", "never counts toward a quorum")?;
+    b.wait_for_text("[data-testid='join-n4']", method)?;
+    Ok(())
+}
+
+/// Waits for n4's promotion, stops the workload and waits until the four replicas' tables,
+/// read from the page, are the same (and not empty).
+fn promoted_and_converged(b: &mut Browser, method: &str) -> Result {
+    full_speed(b)?;
+    b.wait_for("[data-testid='join-n4'].voter")?;
+    b.wait_for("[data-testid='node-n4'][data-role='follower'], [data-testid='node-n4'][data-role='leader']")?;
+    b.wait_for_text("[data-testid='config-history']", "n4 joins")?;
+    b.wait_for_text("[data-testid='config-history']", "n4 votes → n1 n2 n3 n4")?;
+    b.wait_for(".marker.config")?;
+    b.wait_for_text("[data-testid='config-band-1']", "n4 votes → n1 n2 n3 n4")?;
+    b.script("document.querySelector('.timeline').scrollIntoView({block: 'center'}); return 0;")?;
+    b.screenshot(&format!("add_node_by_{method}_timeline"))?;
+    b.click("[data-testid='workload']")?;
+    let table = b.wait_until(
+        "the four replicas show the same table",
+        "const t = [1, 2, 3, 4].map(i => { \
+           const e = document.querySelector(`[data-testid='table-n${i}']`); \
+           return e ? e.textContent : null; }); \
+         return t.every(x => x !== null && x === t[0]) && t[0].length > 'keyvalue'.length \
+           ? t[0] : '';",
+    )?;
+    let row = b.script(
+        "return [...document.querySelectorAll(\"[data-testid='join-n4'] td\")] \
+           .map(td => td.textContent).join(' | ');",
+    )?;
+    println!("    {method}: n4's join {row}; every table reads {table}");
+    b.script("document.querySelector(\"[data-testid='members']\").scrollIntoView(); return 0;")?;
+    b.screenshot(&format!("add_node_by_{method}_converges"))
+}
+
+fn add_node_by_replay_converges(b: &mut Browser) -> Result {
+    add_fourth_node(b, "replay")?;
+    promoted_and_converged(b, "replay")?;
+    if b.count("[data-testid='snapshot-n4']")? != 0 {
+        return fail("n4 replayed the log, yet its log view shows a snapshot".into());
+    }
+    Ok(())
+}
+
+fn add_node_by_snapshot_converges(b: &mut Browser) -> Result {
+    add_fourth_node(b, "snapshot")?;
+    b.wait_for("[data-testid='snapshot-n4']")?;
+    b.wait_for_text("[data-testid='narration']", "installed")?;
+    promoted_and_converged(b, "snapshot")?;
+    // The membership panel, its history and its join table fit a phone.
+    b.resize(390, 844)?;
+    let overflow = b.script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+    )?;
+    if overflow.as_i64().unwrap_or(0) > 0 {
+        return fail(format!(
+            "with a joined node the page scrolls sideways by {overflow}px at 390px"
+        ));
+    }
+    b.script("document.querySelector(\"[data-testid='members']\").scrollIntoView(); return 0;")?;
+    b.screenshot("add_node_by_snapshot_phone")
+}
+
+fn snapshot_compacts_the_log_view(b: &mut Browser) -> Result {
+    open(b)?;
+    full_speed(b)?;
+    wait_clock_at_least(b, 3_000)?;
+    select_node(b, "n1")?;
+    b.click("[data-testid='snapshot-now']")?;
+    b.wait_for_text("[data-testid='notice']", "took a snapshot through slot")?;
+    b.wait_for_text("[data-testid='snapshot-n1']", "snapshot @slot")?;
+    b.wait_for("[data-testid='strip-n1'] rect.snapshot")?;
+    if b.count("[data-testid='snapshot-n2'], [data-testid='snapshot-n3']")? != 0 {
+        return fail("only n1 was asked for a snapshot, yet another node shows one".into());
+    }
+    b.fill("[data-testid='filter']", "snapshot now")?;
+    b.wait_for_text(
+        "[data-testid='narration']",
+        "you: ask n1 for a snapshot now",
+    )?;
+    b.fill("[data-testid='filter']", "\u{E003}")?;
+    b.screenshot("snapshot_now")?;
+    // A policy: every node snapshots every five applied slots.
+    b.set_value("[data-testid='snapshot-every']", "5")?;
+    full_speed(b)?;
+    for n in ["n1", "n2", "n3"] {
+        b.wait_for_text(&format!("[data-testid='snapshot-{n}']"), "snapshot @slot")?;
+    }
+    b.script("document.querySelector(\"[data-testid='log-n1']\").scrollIntoView(); return 0;")?;
+    b.screenshot("snapshot_compacts_the_log_view")
+}
+
+fn hold_a_link_and_pause_a_node(b: &mut Browser) -> Result {
+    open(b)?;
+    full_speed(b)?;
+    // The leader talks to every follower (followers do not talk to each other).
+    let from = leader(b)?;
+    let to = ["n1", "n2", "n3"]
+        .into_iter()
+        .find(|n| *n != from)
+        .expect("three nodes");
+    let link = if from.as_str() < to {
+        format!("link-{from}-{to}")
+    } else {
+        format!("link-{to}-{from}")
+    };
+    select_node(b, &from)?;
+    b.click(&format!("[data-testid='hold-{from}-{to}']"))?;
+    b.wait_for(&format!("[data-testid='{link}'].held"))?;
+    b.wait_for("[data-testid='messages'] .msg.held")?;
+    b.wait_for_text("[data-testid='held-links']", &format!("{from} → {to}"))?;
+    b.screenshot("hold_a_link")?;
+    b.click(&format!("[data-testid='release-{from}-{to}']"))?;
+    b.wait_until(
+        "no link is held after the release",
+        "return document.querySelectorAll('.link.held').length === 0 \
+           && !document.querySelector(\"[data-testid='held-links']\");",
+    )?;
+    select_node(b, to)?;
+    b.click("[data-testid='pause']")?;
+    b.wait_for(&format!("[data-testid='node-{to}'].paused"))?;
+    b.wait_for_text(&format!("[data-testid='node-{to}']"), "paused")?;
+    b.screenshot("pause_a_node")?;
+    b.click("[data-testid='resume']")?;
+    b.wait_until(
+        &format!("{to} runs again"),
+        &format!(
+            "return !document.querySelector(\"[data-testid='node-{to}']\").classList.contains('paused');"
+        ),
+    )?;
+    Ok(())
+}
+
+fn remove_a_node(b: &mut Browser) -> Result {
+    open(b)?;
+    full_speed(b)?;
+    let leader = leader(b)?;
+    let gone = ["n1", "n2", "n3"]
+        .into_iter()
+        .find(|n| *n != leader)
+        .expect("three nodes");
+    select_node(b, gone)?;
+    b.click("[data-testid='remove-node']")?;
+    b.wait_for_text(
+        "[data-testid='config-history']",
+        &format!("{gone} leaves →"),
+    )?;
+    b.wait_for(&format!("[data-testid='node-{gone}'][data-role='removed']"))?;
+    let members = b.text("[data-testid='members-now']")?;
+    if members.contains(gone) {
+        return fail(format!(
+            "{gone} was removed, yet the members are: {members}"
+        ));
+    }
+    if b.count("[data-testid='remove-node']")? != 0 {
+        return fail(format!(
+            "{gone} left, yet the page still offers to remove it"
+        ));
+    }
+    b.wait_for(".marker.config")?;
+    b.screenshot("remove_a_node")
 }

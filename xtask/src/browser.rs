@@ -19,8 +19,21 @@ mod flows;
 /// How long to wait for the page (and its wasm) before a flow fails.
 const WAIT: Duration = Duration::from_secs(20);
 
-/// Runs every flow; fails on the first flow that fails, naming it.
-pub fn run_all(tools: &Tools) -> Result {
+/// Runs every flow whose name contains one of `filters` (every flow when there are none),
+/// and fails, naming each flow that failed, when any did.
+pub fn run_all(tools: &Tools, filters: &[String]) -> Result {
+    let chosen: Vec<&(&str, flows::Flow)> = flows::ALL
+        .iter()
+        .filter(|(name, _)| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str())))
+        .collect();
+    if chosen.is_empty() {
+        let names: Vec<&str> = flows::ALL.iter().map(|(n, _)| *n).collect();
+        return Err(Failure(format!(
+            "no browser flow matches {}; the flows are: {}",
+            filters.join(" or "),
+            names.join(", ")
+        )));
+    }
     let site = serve_dir(root().join("dist"))?;
     let driver = Driver::start(tools)?;
     let out_dir = root().join("web/test-output");
@@ -28,7 +41,7 @@ pub fn run_all(tools: &Tools) -> Result {
         .map_err(|e| Failure(format!("cannot create {}: {e}", out_dir.display())))?;
     let mut passed = 0;
     let mut failed = 0;
-    for (name, flow) in flows::ALL {
+    for (name, flow) in chosen {
         let t = Instant::now();
         let mut browser = Browser::open(&driver, tools, site, out_dir.clone())?;
         let result = flow(&mut browser);

@@ -2,7 +2,8 @@
 //!
 //! - `serve`: installs what is missing, then serves the playground at http://127.0.0.1:8080.
 //! - `test`: everything CI checks, in order, stopping at the first failure.
-//! - `browser`: only the web build and the browser tests.
+//! - `browser [NAME..]`: only the web build and the browser tests (those whose name contains
+//!   one of the NAMEs, when given).
 //! - `bench`: the criterion benchmarks.
 //! - `tools`: installs what is missing and does nothing else.
 
@@ -14,12 +15,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-const USAGE: &str = "usage: cargo xtask <serve|test|bench|tools>
+const USAGE: &str = "usage: cargo xtask <serve|test|browser|bench|tools>
 
   serve [--port N]   install missing tools, build and serve the playground (default port 8080)
   test               everything CI checks: fmt, clippy, native tests, wasm builds, the web
                      build and browser tests in headless Chromium
-  browser            only the web build and the browser tests (a subset of `test`)
+  browser [NAME..]   only the web build and the browser tests (a subset of `test`); with
+                     names, only the flows whose name contains one of them
   bench              criterion benchmarks of the checker, the simulator and the page
   tools              install missing tools only";
 
@@ -37,7 +39,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(&args[1..]),
         Some("browser") => tools::ensure_all().and_then(|t| {
             web_build(&t)?;
-            browser::run_all(&t)
+            browser::run_all(&t, &args[1..])
         }),
         Some("tools") => tools::ensure_all().map(|_| ()),
         Some("-h" | "--help") => {
@@ -157,7 +159,7 @@ fn test() -> Result {
     })?;
     step("wasm determinism", &mut wasm_determinism)?;
     step("web build", &mut || web_build(&tools))?;
-    step("browser tests", &mut || browser::run_all(&tools))?;
+    step("browser tests", &mut || browser::run_all(&tools, &[]))?;
     println!("\nall checks passed in {:.0?}", started.elapsed());
     for (name, d) in &timings {
         println!("  {name:<14} {d:.1?}");

@@ -5,7 +5,7 @@
 //! it rendered, compared by revision); leaves (a node, a message dot, a timeline bar) take
 //! narrow props so that Yew skips the ones that did not change.
 
-use crate::derived::MarkerKind;
+use crate::derived::{config_bands, MarkerKind};
 use crate::format::{
     ballot_hue, message_sentence, narrate, op_label, outcome_class, payload_command, payload_slot,
     per, time,
@@ -13,8 +13,9 @@ use crate::format::{
 use crate::geometry::{
     client_position, endpoint_position, lerp, node_position, progress, Point, VIEW_H, VIEW_W,
 };
+use crate::members;
 use crate::perf;
-use crate::state::{Action, OpKind, Playground, Selection, Setup, SPEEDS};
+use crate::state::{takes_snapshots, Action, OpKind, Playground, Selection, Setup, SPEEDS};
 use std::collections::BTreeSet;
 use synod_check::Verdict;
 use synod_core::{Bug, ClientId, CommandId, NodeId, NodeView, Protocol, ReadMode, Role};
@@ -115,6 +116,7 @@ pub fn App() -> Html {
                     <SelectionPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
                     <FaultPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
                     <ClientPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                    <members::MembershipPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
                 </section>
             </main>
             <Inspector state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
@@ -132,10 +134,10 @@ pub fn App() -> Html {
 /// Props for components that read the whole state. The handle always reads the latest
 /// state, so equality is decided by the revision the parent saw when it rendered.
 #[derive(Properties)]
-struct StateProps {
-    state: UseReducerHandle<Playground>,
-    revision: u64,
-    dispatch: Callback<Action>,
+pub(crate) struct StateProps {
+    pub(crate) state: UseReducerHandle<Playground>,
+    pub(crate) revision: u64,
+    pub(crate) dispatch: Callback<Action>,
 }
 
 impl PartialEq for StateProps {
@@ -176,6 +178,8 @@ fn SetupBar(props: &SetupProps) -> Html {
     let on_nodes = change(|s, v| s.nodes = v.parse().unwrap_or(3));
     let on_clients = change(|s, v| s.clients = v.parse().unwrap_or(3));
     let on_bug = change(|s, v| s.bug = Bug::from_name(v));
+    let on_snapshots = change(|s, v| s.snapshot_every = v.parse().unwrap_or(0));
+    let snapshots = takes_snapshots(s.protocol);
     html! {
         <section class="setup panel">
             <div class="setup-row">
@@ -217,6 +221,15 @@ fn SetupBar(props: &SetupProps) -> Html {
                         { for Bug::ALL.iter().map(|b| html! {
                             <option key={b.name()} value={b.name()} selected={Some(*b) == s.bug}>
                                 { format!("{}. {}", b.number(), b.name()) }</option>
+                        }) }
+                    </select>
+                </label>
+                <label title={if snapshots { "Each node snapshots its table and compacts its log every K applied slots" }
+                        else { "Only the Paxos strategies take snapshots" }}>{ "Snapshots " }
+                    <select data-testid="snapshot-every" onchange={on_snapshots} disabled={!snapshots}>
+                        { for [0u64, 5, 10, 20, 50].iter().map(|k| html! {
+                            <option key={*k} value={k.to_string()} selected={*k == s.snapshot_every && snapshots}>
+                                { if *k == 0 { "off (on demand)".to_owned() } else { format!("every {k} slots") } }</option>
                         }) }
                     </select>
                 </label>
@@ -419,6 +432,7 @@ fn ClusterView(props: &StateProps) -> Html {
             held: m.held,
             related,
             selected: f.message == Some(m.id),
+            label: members::message_label(&m.payload),
         })
     });
     html! {
@@ -483,11 +497,14 @@ fn glyph(v: Option<&NodeView>) -> Glyph {
                 leader: matches!(v.role, Role::Leader | Role::Sequencer | Role::Solo),
                 ballot: ballot.map(|b| format!("ballot {b}")),
                 hue: ballot.map(ballot_hue),
-                detail: format!(
-                    "applied {} · log {}",
-                    v.applied,
-                    v.decided_upto.max(v.log.len() as u64)
-                ),
+                detail: match v.catch_up {
+                    Some(c) => format!("catching up {}/{}", c.decided_upto, c.target),
+                    None => format!(
+                        "applied {} · log {}",
+                        v.applied,
+                        v.decided_upto.max(v.log.len() as u64)
+                    ),
+                },
             }
         }
     }
@@ -512,6 +529,7 @@ fn NodeGlyph(props: &NodeGlyphProps) -> Html {
         "node",
         if g.up { "up" } else { "down" },
         g.leader.then_some("leader"),
+        members::role_class(&g.role),
         props.paused.then_some("paused"),
         props.picked.then_some("picked"),
         props.selected.then_some("selected"),
@@ -544,6 +562,8 @@ struct MessageDot {
     held: bool,
     related: bool,
     selected: bool,
+    /// What a catch-up message carries (a snapshot, or how many entries), drawn beside it.
+    label: Option<String>,
 }
 
 fn message_dot(props: &MessageDot) -> Html {
@@ -562,7 +582,15 @@ fn message_dot(props: &MessageDot) -> Html {
             data-kind={props.kind}
             transform={format!("translate({:.1},{:.1})", f64::from(props.x) / 10.0, f64::from(props.y) / 10.0)}>
             <circle class="hit" r="18" />
-            <circle class="dot" r="11" style={ring} />
+            if props.kind == "snapshot" {
+                // A snapshot is one big message: a block, not a dot.
+                <rect class="dot" x="-16" y="-12" width="32" height="24" rx="3" style={ring} />
+            } else {
+                <circle class="dot" r="11" style={ring} />
+            }
+            if let Some(label) = &props.label {
+                <text class="msg-label" y="-17">{ label.clone() }</text>
+            }
         </g>
     }
 }
@@ -591,6 +619,7 @@ fn Legend(props: &LegendProps) -> Html {
             "decide",
             "heartbeat",
             "catch-up",
+            "snapshot",
         ],
     };
     html! {
@@ -600,6 +629,7 @@ fn Legend(props: &LegendProps) -> Html {
             }) }
             <span class="legend-item"><span class="swatch ring"></span>{ "ring colour = ballot" }</span>
             <span class="legend-item"><span class="swatch cut"></span>{ "cut link" }</span>
+            <span class="legend-item"><span class="swatch held"></span>{ "held link" }</span>
             <span class="legend-item"><span class="swatch down"></span>{ "crashed" }</span>
             <span class="legend-item">{ "click a node or message to act on it" }</span>
         </div>
@@ -613,6 +643,10 @@ fn SelectionPanel(props: &StateProps) -> Html {
     let sim = p.sim();
     let d = &props.dispatch;
     let body = match p.selection {
+        // A node selected later in the run, and the visitor scrubbed back before it joined.
+        Some(Selection::Node(n)) if n.0 >= sim.node_count() => html! {
+            <p>{ format!("{n} has not joined the cluster at this moment.") }</p>
+        },
         Some(Selection::Node(n)) => {
             let up = p.views().get(n.index()).is_some_and(Option::is_some);
             let picked = p.picked.contains(&n);
@@ -629,6 +663,7 @@ fn SelectionPanel(props: &StateProps) -> Html {
                 <button data-testid="pick" onclick={d.reform(move |_| Action::Pick(n))}>
                     { if picked { format!("Take {n} out of the group") } else { format!("Put {n} in the group") } }
                 </button>
+                { members::node_actions(p, &sim, n, d) }
                 </>
             }
         }
@@ -644,6 +679,7 @@ fn SelectionPanel(props: &StateProps) -> Html {
                         <button data-testid="drop" onclick={d.reform(move |_| Action::DropMessage(m))}>{ "Drop" }</button>
                         <button data-testid="duplicate" onclick={d.reform(move |_| Action::DuplicateMessage(m))}>{ "Duplicate" }</button>
                         <button data-testid="delay" onclick={d.reform(move |_| Action::DelayMessage(m))}>{ "Delay 200 ms" }</button>
+                        { members::message_actions(&sim, env, d) }
                     } else {
                         <p class="hint">{ "No longer in flight." }</p>
                     }
@@ -664,8 +700,9 @@ fn SelectionPanel(props: &StateProps) -> Html {
         },
         Some(Selection::Slot(s)) => html! { <p>{ format!("Log slot {s}") }</p> },
         None => html! {
-            <p class="hint">{ "Click a node to crash, restart or partition it; click a moving \
-                               message to drop, duplicate or delay it; click an operation on \
+            <p class="hint">{ "Click a node to crash, restart, pause, snapshot, remove or \
+                               partition it, or hold its links; click a moving message to drop, \
+                               duplicate or delay it, or hold its link; click an operation on \
                                the timeline to see the messages and log slot it caused." }</p>
         },
     };
@@ -704,9 +741,10 @@ fn FaultPanel(props: &StateProps) -> Html {
             <div class="row">
                 <span>{ if picked.is_empty() { "Group: none picked".to_owned() } else { format!("Group: {}", picked.join(", ")) } }</span>
                 <button data-testid="partition" onclick={d.reform(|_| Action::Partition)}>{ "Partition" }</button>
-                <button data-testid="heal" disabled={!partitioned && sim.held_links().next().is_none()}
+                <button data-testid="heal" disabled={!partitioned}
                     onclick={d.reform(|_| Action::Heal)}>{ "Heal" }</button>
             </div>
+            { members::held_links(&sim, d) }
             <label class="slider">{ format!("Loss {}‰", per_mille(p.network.loss)) }
                 <input type="range" min="0" max="500" step="10" data-testid="loss"
                     value={per_mille(p.network.loss).to_string()}
@@ -798,6 +836,7 @@ fn Inspector(props: &StateProps) -> Html {
     let views = p.views();
     let d = &props.dispatch;
     let verdict = agreement(&views);
+    let span = members::log_span(&views);
     let cards = views.iter().enumerate().map(|(i, v)| {
         let name = node_name(i);
         let body = match v {
@@ -829,12 +868,20 @@ fn Inspector(props: &StateProps) -> Html {
                 html! {
                     <>
                     <dl class="facts">
-                        <dt>{ "role" }</dt><dd>{ v.role.to_string() }</dd>
+                        <dt>{ "role" }</dt><dd data-testid={format!("role-{name}")}>{ v.role.to_string() }</dd>
                         <dt>{ "promised" }</dt><dd>{ v.promised.to_string() }</dd>
                         <dt>{ "applied" }</dt><dd data-testid={format!("applied-{name}")}>{ v.applied }</dd>
                         <dt>{ "digest" }</dt><dd>{ format!("{:04x}", v.digest & 0xffff) }</dd>
                     </dl>
-                    <ol class="log" data-testid={format!("log-{name}")}>{ for slots }</ol>
+                    { members::catch_up_note(v, &name) }
+                    { members::log_strip_view(v, span, &name) }
+                    <ol class="log" data-testid={format!("log-{name}")}>
+                        { members::snapshot_item(v, &name) }
+                        if start > 0 {
+                            <li key="earlier" class="slot earlier">{ format!("… {start} earlier slot(s)") }</li>
+                        }
+                        { for slots }
+                    </ol>
                     <table data-testid={format!("table-{name}")}>
                         <tr><th>{ "key" }</th><th>{ "value" }</th></tr>
                         { for v.table.iter().map(|(k, val)| html! {
@@ -854,7 +901,10 @@ fn Inspector(props: &StateProps) -> Html {
                 <span class={classes!("agree", verdict.1)} data-testid="agreement">{ verdict.0 }</span>
             </h2>
             <p class="hint">{ "Log slots: green chosen, yellow accepted only, grey empty; bold \
-                               once applied. Same commands in the same order give the same table." }</p>
+                               once applied; a purple block is a snapshot standing in for the \
+                               compacted slots. The bar above each log spans the longest log \
+                               (light grey: slots this node has not heard of yet). Same commands \
+                               in the same order give the same table." }</p>
             <div class="cards">{ for cards }</div>
         </section>
     }
@@ -894,7 +944,7 @@ fn Timeline(props: &StateProps) -> Html {
     let clients = usize::from(sim.client_count());
     let check = p.check();
     let f = focus(p, &sim);
-    let (w, row_h, top) = (1000.0, 40.0, 26.0);
+    let (w, row_h, top) = (1000.0, 40.0, 40.0);
     let x = |t: u64| (t.saturating_sub(start)) as f64 / TIMELINE_WINDOW_US as f64 * w;
     let height = top + clients as f64 * row_h + 4.0;
     // One listener for every bar, which carries its history index in `data-op`.
@@ -943,8 +993,26 @@ fn Timeline(props: &StateProps) -> Html {
             html! {
                 <g key={i} class={classes!("marker", m.kind.class())}>
                     <line x1={f1(mx)} x2={f1(mx)} y1="18" y2={f1(height)} />
-                    <text x={f1(mx + 3.0)} y="15">{ m.label.clone() }</text>
+                    // A configuration change is named in its band below, clear of the
+                    // leader change it usually causes.
+                    if m.kind != MarkerKind::Config {
+                        <text x={f1(mx + 3.0)} y="15">{ m.label.clone() }</text>
+                    }
                     <title>{ format!("{} at {}", m.label, time(m.at)) }</title>
+                </g>
+            }
+        });
+    // The configuration history: one band per decided member set, under the marker labels.
+    let bands = config_bands(&derived.configs, Time(start), Time(now))
+        .into_iter()
+        .map(|b| {
+            let (x1, x2) = (x(b.from.as_us()), x(b.to.as_us()));
+            html! {
+                <g key={b.index} class={classes!("config-band", if b.index % 2 == 0 { "even" } else { "odd" })}
+                    data-testid={format!("config-band-{}", b.index)}>
+                    <rect x={f1(x1)} y="19" width={f1((x2 - x1).max(1.0))} height="16" />
+                    <text x={f1(x1 + 3.0)} y="31">{ b.label.clone() }</text>
+                    <title>{ format!("from {}: {}", time(b.from), b.label) }</title>
                 </g>
             }
         });
@@ -958,6 +1026,7 @@ fn Timeline(props: &StateProps) -> Html {
             <svg viewBox={format!("-40 0 1045 {}", f1(height))} data-testid="timeline"
                 data-partitioned={has_partition.to_string()}>
                 { for rows }
+                <g class="config-bands">{ for bands }</g>
                 <g class="markers">{ for markers }</g>
                 <g class="bars" onclick={on_op}>{ for bars }</g>
             </svg>
@@ -972,8 +1041,9 @@ fn Timeline(props: &StateProps) -> Html {
             }
             <p class="hint">{ "Bars run from invocation to completion; dashed yellow: pending; \
                                grey hatched: unknown outcome (the client gave up). Diamonds: \
-                               where the checker placed each operation. Vertical lines: faults \
-                               and leader changes. Click a bar to see the slot and messages it caused." }</p>
+                               where the checker placed each operation. Vertical lines: faults, \
+                               leader and configuration changes; the purple strip names each \
+                               configuration change and the members after it. Click a bar to see the slot and messages it caused." }</p>
         </section>
     }
 }
@@ -1145,6 +1215,9 @@ fn HelpOverlay(props: &HelpProps) -> Html {
                 <p>{ "Click a node to crash or restart it, or put it in a group and press \
                       Partition. Click a moving message to drop, duplicate or delay it. Drag \
                       the scrubber to go back; acting at an earlier moment forks the future." }</p>
+                <p>{ "Membership (Multi-Paxos): add a node that replays the whole log, or one \
+                      that installs a snapshot and replays only the rest, and compare what each \
+                      cost; it joins as a learner and is promoted to voter through the log." }</p>
                 <button data-testid="close-help">{ "Close" }</button>
             </div>
         </div>

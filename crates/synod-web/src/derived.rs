@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use synod_check::Verdict;
-use synod_core::{CommandId, Event, NodeId};
+use synod_core::{AdminCommand, CommandId, Event, Membership, NodeId};
 use synod_sim::history::check_history;
 use synod_sim::{HistoryEntry, Intervention, Outcome, Simulation, Time, TraceKind};
 
@@ -36,6 +36,8 @@ pub enum MarkerKind {
     Heal,
     Leader,
     Network,
+    /// A configuration change was decided (the label names the new member set).
+    Config,
 }
 
 impl MarkerKind {
@@ -47,6 +49,7 @@ impl MarkerKind {
             MarkerKind::Heal => "heal",
             MarkerKind::Leader => "leader",
             MarkerKind::Network => "network",
+            MarkerKind::Config => "config",
         }
     }
 }
@@ -75,6 +78,79 @@ pub struct Derived {
     /// The log slot that served each command (first node to apply it).
     pub slot_of: BTreeMap<CommandId, u64>,
     pub check: CheckView,
+    /// Every configuration change decided so far, in the order it was first decided.
+    pub configs: Vec<ConfigChange>,
+    /// Membership requests the cluster refused for good, with when.
+    pub refusals: Vec<(Time, String)>,
+}
+
+/// A configuration change as the timeline draws it: decided in `slot` (first learned by
+/// `node` at `at`), in force from slot `effective` on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigChange {
+    pub at: Time,
+    pub node: NodeId,
+    pub slot: u64,
+    pub effective: u64,
+    pub change: Option<AdminCommand>,
+    pub membership: Membership,
+}
+
+impl ConfigChange {
+    /// What changed and the member set after it, short enough for the time axis:
+    /// `n4 joins (replay) → n1 n2 n3 +n4`.
+    pub fn label(&self) -> String {
+        let what = match self.change {
+            Some(AdminCommand::AddLearner { node, catch_up }) => {
+                format!("{node} joins ({catch_up})")
+            }
+            Some(AdminCommand::Promote { node }) => format!("{node} votes"),
+            Some(AdminCommand::Remove { node }) => format!("{node} leaves"),
+            None => "reconfigured".to_owned(),
+        };
+        format!("{what} → {}", members_label(&self.membership))
+    }
+}
+
+/// A member set in few characters: the voters, then each learner marked with `+`.
+pub fn members_label(m: &Membership) -> String {
+    m.voters
+        .iter()
+        .map(ToString::to_string)
+        .chain(m.learner_ids().map(|n| format!("+{n}")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One stretch of the timeline during which a member set was the newest decided one,
+/// labelled with the change that made it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigBand {
+    pub from: Time,
+    pub to: Time,
+    pub label: String,
+    /// Its place in the configuration history (for alternating colours).
+    pub index: usize,
+}
+
+/// The stretches of `[start, now]` covered by each decided configuration, oldest first.
+/// The time before the first change belongs to the initial configuration, which the
+/// timeline leaves blank.
+pub fn config_bands(configs: &[ConfigChange], start: Time, now: Time) -> Vec<ConfigBand> {
+    let mut bands = Vec::new();
+    for (i, c) in configs.iter().enumerate() {
+        let end = configs.get(i + 1).map_or(now, |next| next.at);
+        if end < start || c.at > now {
+            continue;
+        }
+        bands.push(ConfigBand {
+            from: c.at.max(start),
+            to: end.min(now),
+            label: c.label(),
+            index: i,
+        });
+    }
+    bands
 }
 
 impl Derived {
@@ -121,6 +197,36 @@ impl Derived {
             } => {
                 self.slot_of.entry(*id).or_insert(slot.0);
                 let _ = node;
+                return;
+            }
+            TraceKind::Node {
+                node,
+                event:
+                    Event::ConfigChangeDecided {
+                        slot,
+                        effective,
+                        change,
+                        membership,
+                    },
+            } => {
+                // Every member learns the decision; the first to do so marks the moment.
+                if self.configs.iter().any(|c| c.slot == slot.0) {
+                    return;
+                }
+                let c = ConfigChange {
+                    at,
+                    node: *node,
+                    slot: slot.0,
+                    effective: effective.0,
+                    change: *change,
+                    membership: membership.clone(),
+                };
+                let m = marker(MarkerKind::Config, c.label());
+                self.configs.push(c);
+                m
+            }
+            TraceKind::AdminRefused { command, reason } => {
+                self.refusals.push((at, format!("{command}: {reason}")));
                 return;
             }
             TraceKind::Intervened { action } => match action {
@@ -233,6 +339,122 @@ mod tests {
         assert_eq!(v.verdict, Some(Verdict::Linearizable));
         assert_eq!(v.points, BTreeMap::from([(0, Time(0)), (1, Time(50))]));
         assert!(v.illegal.is_none());
+    }
+
+    fn decided(slot: u64, change: AdminCommand, voters: &[u8], learners: &[u8]) -> Event {
+        let mut m = Membership::of(&voters.iter().map(|n| NodeId(*n)).collect::<Vec<_>>());
+        m.learners = learners
+            .iter()
+            .map(|n| synod_core::Learner {
+                node: NodeId(*n),
+                catch_up: synod_core::CatchUpMethod::Snapshot,
+            })
+            .collect();
+        Event::ConfigChangeDecided {
+            slot: synod_core::Slot(slot),
+            effective: synod_core::Slot(slot + 8),
+            change: Some(change),
+            membership: m,
+        }
+    }
+
+    #[test]
+    fn each_configuration_change_is_one_entry_and_one_marker_however_many_nodes_learn_it() {
+        let mut d = Derived::default();
+        let add = decided(
+            12,
+            AdminCommand::AddLearner {
+                node: NodeId(3),
+                catch_up: synod_core::CatchUpMethod::Snapshot,
+            },
+            &[0, 1, 2],
+            &[3],
+        );
+        for (t, node) in [(100, 0), (140, 1), (150, 2)] {
+            d.scan(
+                Time(t),
+                &TraceKind::Node {
+                    node: NodeId(node),
+                    event: add.clone(),
+                },
+            );
+        }
+        let promote = decided(
+            20,
+            AdminCommand::Promote { node: NodeId(3) },
+            &[0, 1, 2, 3],
+            &[],
+        );
+        d.scan(
+            Time(300),
+            &TraceKind::Node {
+                node: NodeId(1),
+                event: promote,
+            },
+        );
+        let labels: Vec<String> = d.configs.iter().map(ConfigChange::label).collect();
+        assert_eq!(
+            labels,
+            [
+                "n4 joins (snapshot) → n1 n2 n3 +n4",
+                "n4 votes → n1 n2 n3 n4"
+            ]
+        );
+        assert_eq!((d.configs[0].at, d.configs[0].node), (Time(100), NodeId(0)));
+        let markers: Vec<&Marker> = d
+            .markers
+            .iter()
+            .filter(|m| m.kind == MarkerKind::Config)
+            .collect();
+        assert_eq!(markers.len(), 2);
+        assert_eq!(markers[1].at, Time(300));
+        d.scan(
+            Time(400),
+            &TraceKind::AdminRefused {
+                command: AdminCommand::Remove { node: NodeId(0) },
+                reason: "the last voter cannot leave".into(),
+            },
+        );
+        assert_eq!(d.refusals.len(), 1);
+        assert!(d.refusals[0].1.starts_with("remove n1: "));
+    }
+
+    #[test]
+    fn configuration_bands_run_from_each_change_to_the_next_inside_the_window() {
+        let mut d = Derived::default();
+        let add = AdminCommand::AddLearner {
+            node: NodeId(3),
+            catch_up: synod_core::CatchUpMethod::Replay,
+        };
+        d.scan(
+            Time(100),
+            &TraceKind::Node {
+                node: NodeId(0),
+                event: decided(5, add, &[0, 1, 2], &[3]),
+            },
+        );
+        let promote = AdminCommand::Promote { node: NodeId(3) };
+        d.scan(
+            Time(500),
+            &TraceKind::Node {
+                node: NodeId(0),
+                event: decided(9, promote, &[0, 1, 2, 3], &[]),
+            },
+        );
+        let bands = config_bands(&d.configs, Time(0), Time(1000));
+        assert_eq!(bands.len(), 2);
+        assert_eq!((bands[0].from, bands[0].to), (Time(100), Time(500)));
+        assert_eq!((bands[1].from, bands[1].to), (Time(500), Time(1000)));
+        assert_eq!(bands[1].label, "n4 votes → n1 n2 n3 n4");
+        // A window that starts after the first change clips it, and one that ends before
+        // the second leaves it out.
+        let clipped = config_bands(&d.configs, Time(300), Time(400));
+        assert_eq!(clipped.len(), 1);
+        assert_eq!(
+            (clipped[0].from, clipped[0].to, clipped[0].index),
+            (Time(300), Time(400), 0)
+        );
+        assert!(config_bands(&[], Time(0), Time(10)).is_empty());
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Words and labels for what the page shows.
 
-use synod_core::{Ballot, CommandId, Message, Value};
-use synod_sim::world::TraceRecord;
+use synod_core::{Ballot, CatchUpMethod, CommandId, Message, Value};
 use synod_sim::world::{Endpoint, Payload};
+use synod_sim::world::{JoinStats, TraceRecord};
 use synod_sim::{HistoryEntry, Outcome, Simulation, Time, TraceKind};
 
 /// The label of an operation on the timeline: `set(k1, v1) → ok`, `get(k1) → v1`,
@@ -129,6 +129,13 @@ pub fn narrate(sim: &Simulation, r: &TraceRecord) -> Option<(String, Option<Comm
         }
         TraceKind::Restarted { node } => (format!("{node} restarted from its durable state"), None),
         TraceKind::Intervened { action } => (format!("you: {}", intervention(action)), None),
+        TraceKind::AdminAccepted { node, command } => (
+            format!("{node}, the leader, took up the request to {command}"),
+            None,
+        ),
+        TraceKind::AdminRefused { command, reason } => {
+            (format!("the cluster refused to {command}: {reason}"), None)
+        }
         // Kinds added to the simulator later are shown as they are, not hidden.
         #[allow(unreachable_patterns)]
         other => (format!("{other:?}"), None),
@@ -163,7 +170,71 @@ pub fn intervention(a: &synod_sim::Intervention) -> String {
             network.duplicate.den
         ),
         I::SetWorkload { on } => format!("automatic workload {}", if *on { "on" } else { "off" }),
-        other => format!("{other:?}"),
+        I::AddNode { catch_up } => format!("add a node that {}", catch_up_words(*catch_up)),
+        I::RemoveNode { node } => format!("remove {node} from the cluster"),
+        I::Snapshot { node } => format!("ask {node} for a snapshot now"),
+    }
+}
+
+/// How a joining node catches up, as the story tells it.
+pub fn catch_up_words(m: CatchUpMethod) -> &'static str {
+    match m {
+        CatchUpMethod::Replay => "replays the log from the first command",
+        CatchUpMethod::Snapshot => "installs a snapshot, then replays the commands after it",
+    }
+}
+
+/// A byte count for people: `830 B`, `12.4 KB`.
+pub fn bytes(n: u64) -> String {
+    if n < 1000 {
+        format!("{n} B")
+    } else if n < 1_000_000 {
+        format!("{}.{} KB", n / 1000, (n % 1000) / 100)
+    } else {
+        format!("{}.{} MB", n / 1_000_000, (n % 1_000_000) / 100_000)
+    }
+}
+
+/// What a join cost so far, as one row of the comparison table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JoinRow {
+    pub node: String,
+    pub method: &'static str,
+    /// `catching up`, `caught up`, or `voter`.
+    pub status: &'static str,
+    /// Virtual time from joining to catching up (so far, while still catching up).
+    pub took: String,
+    /// Virtual time from joining to becoming a voter, once it has.
+    pub voter_after: String,
+    pub messages: u64,
+    pub bytes: String,
+}
+
+/// The comparison row of one join, at virtual time `now`.
+pub fn join_row(j: &JoinStats, now: Time) -> JoinRow {
+    let (status, took) = match j.catch_up_us() {
+        Some(us) if j.promoted_at.is_some() => ("voter", time(Time(us))),
+        Some(us) => ("caught up", time(Time(us))),
+        None => (
+            "catching up",
+            format!(
+                "{} so far",
+                time(Time(now.as_us().saturating_sub(j.started_at.as_us())))
+            ),
+        ),
+    };
+    let voter_after = j.promoted_at.map_or_else(
+        || "–".to_owned(),
+        |t| time(Time(t.as_us().saturating_sub(j.started_at.as_us()))),
+    );
+    JoinRow {
+        node: j.node.to_string(),
+        method: j.method.name(),
+        status,
+        took,
+        voter_after,
+        messages: j.messages_in,
+        bytes: bytes(j.bytes_in),
     }
 }
 
@@ -271,6 +342,40 @@ mod tests {
     fn ratios_have_one_decimal_and_a_dash_for_nothing() {
         assert_eq!(per(10, 4), "2.5");
         assert_eq!(per(3, 0), "–");
+    }
+
+    #[test]
+    fn bytes_switch_units_at_a_thousand() {
+        assert_eq!(bytes(830), "830 B");
+        assert_eq!(bytes(12_480), "12.4 KB");
+        assert_eq!(bytes(3_250_000), "3.2 MB");
+    }
+
+    #[test]
+    fn a_join_row_says_how_far_the_join_got_and_what_it_cost() {
+        use synod_core::NodeId;
+        let mut j = JoinStats {
+            node: NodeId(3),
+            method: CatchUpMethod::Snapshot,
+            started_at: Time(2_000_000),
+            caught_up_at: None,
+            promoted_at: None,
+            messages_in: 3,
+            bytes_in: 1_500,
+        };
+        let row = join_row(&j, Time(2_250_000));
+        assert_eq!(
+            (row.node.as_str(), row.method, row.status, row.took.as_str()),
+            ("n4", "snapshot", "catching up", "250 ms so far")
+        );
+        assert_eq!((row.messages, row.bytes.as_str()), (3, "1.5 KB"));
+        j.caught_up_at = Some(Time(2_400_000));
+        assert_eq!(join_row(&j, Time(9_000_000)).status, "caught up");
+        assert_eq!(join_row(&j, Time(9_000_000)).took, "400 ms");
+        assert_eq!(join_row(&j, Time(9_000_000)).voter_after, "–");
+        j.promoted_at = Some(Time(2_600_000));
+        let row = join_row(&j, Time(9_000_000));
+        assert_eq!((row.status, row.voter_after.as_str()), ("voter", "600 ms"));
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! - `derived`: what is computed from the trace incrementally (timeline markers, which slot
 //!   served which command) and the checker's verdict with linearization points.
 //! - `app`: the components; `keys`: keyboard shortcuts; `perf`: per-frame work measurement.
+//! - `members`: adding and removing nodes, snapshots and compaction in the log view, the
+//!   comparison of the two ways to catch up, pausing nodes and holding links.
 //! - `geometry`, `format`: layout math and words.
 //!
 //! The logic below the views (the reducer, geometry, formatting, shortcuts) is plain Rust and
@@ -20,5 +22,6 @@ pub mod derived;
 pub mod format;
 pub mod geometry;
 pub mod keys;
+pub mod members;
 pub mod perf;
 pub mod state;

@@ -28,9 +28,10 @@ use serde::{Deserialize, Serialize};
 use std::cell::{Ref, RefCell};
 use std::collections::BTreeSet;
 use std::rc::Rc;
-use synod_core::{Bug, Bugs, ClientId, KvOp, NodeId, Protocol, ReadMode};
+use synod_core::{Bug, Bugs, CatchUpMethod, ClientId, KvOp, NodeId, Protocol, ReadMode};
 use synod_sim::rng::Ratio;
 use synod_sim::scenario::NetworkConfig;
+use synod_sim::world::Endpoint;
 use synod_sim::{Intervention, MsgId, Outcome, Scenario, Simulation, Time};
 use yew::Reducible;
 
@@ -99,6 +100,10 @@ pub struct Setup {
     pub clients: u16,
     pub bug: Option<Bug>,
     pub seed: u64,
+    /// Every node snapshots and compacts its log every this many applied slots (0: only
+    /// when told to). Only the Paxos strategies take snapshots.
+    #[serde(default)]
+    pub snapshot_every: u64,
 }
 
 impl Default for Setup {
@@ -111,6 +116,7 @@ impl Default for Setup {
             clients: 3,
             bug: None,
             seed: 1,
+            snapshot_every: 0,
         }
     }
 }
@@ -126,6 +132,9 @@ impl Setup {
         let mut s = Scenario::cluster(self.seed, nodes, self.protocol, self.clients.max(1));
         s.cluster.read_mode = self.read_mode;
         s.cluster.bugs = self.bug.map_or_else(Bugs::none, Bugs::only);
+        if takes_snapshots(self.protocol) {
+            s.cluster.snapshot_every = self.snapshot_every;
+        }
         if let Some(w) = s.clients.workload.as_mut() {
             w.think_min_us = 600_000;
             w.think_max_us = 1_600_000;
@@ -318,6 +327,24 @@ pub enum Action {
         client: ClientId,
         op: OpKind,
     },
+    /// A new node joins as a learner, catches up by this method and is promoted to voter.
+    AddNode(CatchUpMethod),
+    /// A node leaves the cluster through a configuration change decided in the log.
+    RemoveNode(NodeId),
+    /// A node snapshots its state now and compacts its log below the snapshot.
+    SnapshotNow(NodeId),
+    /// A node stops processing (messages to it wait), or carries on.
+    PauseNode(NodeId),
+    ResumeNode(NodeId),
+    /// Messages on the one-way link wait in flight until the link is released.
+    Hold {
+        from: Endpoint,
+        to: Endpoint,
+    },
+    Release {
+        from: Endpoint,
+        to: Endpoint,
+    },
     Select(Option<Selection>),
     SetFilter(String),
     ToggleHelp,
@@ -481,6 +508,13 @@ impl Playground {
                 }
             }
             Action::Submit { client, op } => self.submit(client, op),
+            Action::AddNode(catch_up) => self.act_checked(Intervention::AddNode { catch_up }),
+            Action::RemoveNode(node) => self.act_checked(Intervention::RemoveNode { node }),
+            Action::SnapshotNow(node) => self.snapshot_now(node),
+            Action::PauseNode(node) => self.act_checked(Intervention::Pause { node }),
+            Action::ResumeNode(node) => self.act_checked(Intervention::Resume { node }),
+            Action::Hold { from, to } => self.act_checked(Intervention::Hold { from, to }),
+            Action::Release { from, to } => self.act_checked(Intervention::Release { from, to }),
             Action::Select(s) => self.selection = s,
             Action::SetFilter(f) => self.view.filter = f,
             Action::ToggleHelp => self.view.help = !self.view.help,
@@ -703,6 +737,11 @@ impl Playground {
     }
 }
 
+/// Whether a strategy takes snapshots (and so offers a snapshot policy).
+pub fn takes_snapshots(protocol: Protocol) -> bool {
+    matches!(protocol, Protocol::BasicPaxos | Protocol::MultiPaxos)
+}
+
 /// The next speed up or down the list.
 fn notch(speed: u32, by: i32) -> u32 {
     let i = SPEEDS.iter().position(|(s, _)| *s >= speed).unwrap_or(0) as i32;
@@ -735,6 +774,9 @@ impl Reducible for Playground {
         }
     }
 }
+
+mod members;
+pub use members::refusal;
 
 #[cfg(test)]
 mod tests;
