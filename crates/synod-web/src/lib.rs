@@ -10,6 +10,10 @@
 //! - `derived`: what is computed from the trace incrementally (timeline markers, which slot
 //!   served which command) and the checker's verdict with linearization points.
 //! - `app`: the components; `keys`: keyboard shortcuts; `perf`: per-frame work measurement.
+//! - `share`: what the URL opens (share links, embed settings, panels) and the embed
+//!   snippet; `import`: someone else's history, checked and laid out; `export`: the files
+//!   the page saves; `dom`: the browser glue for all three (clipboard, downloads, uploads,
+//!   the embed's height messages, standalone SVG).
 //! - `geometry`, `format`: layout math and words.
 //!
 //! The logic below the views (the reducer, geometry, formatting, shortcuts) is plain Rust and
@@ -17,8 +21,12 @@
 
 pub mod app;
 pub mod derived;
+pub mod dom;
+pub mod export;
 pub mod format;
 pub mod geometry;
+pub mod import;
 pub mod keys;
 pub mod perf;
+pub mod share;
 pub mod state;

@@ -343,3 +343,114 @@ fn side_panels_follow_actions_at_once_and_frames_every_few() {
     p = Reducible::reduce(p, Action::ToggleHelp);
     assert_eq!(p.panel_revision, p.revision);
 }
+
+// ---- share links ----
+
+/// A playground that played a while, had its leader crashed, played on, and was paused.
+fn shared_world() -> Playground {
+    let mut p = Playground::new();
+    p.apply(Action::SetSpeed(1000));
+    play_ms(&mut p, 1500);
+    let l = leader(&p).expect("a leader after 1.5 s");
+    p.apply(Action::Crash(l));
+    play_ms(&mut p, 1200);
+    p.apply(Action::Pause);
+    p
+}
+
+#[test]
+fn a_share_link_reopens_the_same_world_at_the_same_moment() {
+    let p = shared_world();
+    let link = synod_sim::link::encode(&p.share_state());
+    let opened = crate::share::open("", &link);
+    let q = Playground::from_share(opened.share.as_ref().expect("the link opens")).unwrap();
+    assert_eq!(q.now(), p.now());
+    assert_eq!(q.sim().trace_hash(), p.sim().trace_hash());
+    assert_eq!(q.sim().history(), p.sim().history());
+    assert_eq!(q.views().to_vec(), p.views().to_vec());
+    assert!(!q.view.playing, "the sharer had paused");
+    assert_eq!(q.setup, p.setup);
+    assert!(q
+        .sim()
+        .trace()
+        .iter()
+        .any(|r| matches!(r.kind, synod_sim::TraceKind::Crashed { .. })));
+}
+
+#[test]
+fn a_link_made_in_the_past_keeps_the_recorded_future_ahead() {
+    let mut p = shared_world();
+    let end = p.now();
+    p.apply(Action::Scrub(800_000));
+    let q = Playground::from_share(&p.share_state()).unwrap();
+    assert_eq!(q.now(), Time(800_000));
+    assert_eq!(q.sim().trace_hash(), p.sim().trace_hash());
+    assert!(q.in_the_past(), "the crash after 0.8 s is still ahead");
+    // Playing on replays the same future (the link carries no horizon: past the last
+    // intervention, the future is the seed's).
+    let (mut p, mut q) = (p, q);
+    run_virtual(&mut p, end.as_us() - 800_000);
+    run_virtual(&mut q, end.as_us() - 800_000);
+    assert_eq!(q.now(), end);
+    assert_eq!(q.sim().trace_hash(), p.sim().trace_hash());
+}
+
+#[test]
+fn panels_and_playing_travel_in_the_link() {
+    let mut p = Playground::new();
+    p.apply(Action::TogglePanel(crate::share::Panel::Narration));
+    let s = p.share_state();
+    assert!(s.view.playing);
+    assert!(!s.view.panels.iter().any(|n| n == "narration"));
+    let q = Playground::from_share(&s).unwrap();
+    assert!(q.view.playing);
+    assert_eq!(q.page.panels, p.page.panels);
+}
+
+#[test]
+fn a_read_only_page_refuses_every_change_to_the_scenario_but_plays_and_scrubs() {
+    let mut s = shared_world().share_state();
+    s.view.embed.read_only = true;
+    let mut q = Playground::from_share(&s).unwrap();
+    let before = q.sim().scenario().clone();
+    for a in [
+        Action::Crash(NodeId(0)),
+        Action::Heal,
+        Action::SetLoss(100),
+        Action::SetWorkload(false),
+        Action::Configure(Setup::default()),
+        Action::Submit {
+            client: ClientId(0),
+            op: OpKind::Set,
+        },
+        Action::LoadScenario(Box::new(Scenario::single_node(1))),
+    ] {
+        assert!(a.changes_scenario(), "{a:?}");
+        q.apply(a);
+        assert!(q.notice.as_deref().unwrap_or("").contains("read-only"));
+    }
+    assert_eq!(q.sim().scenario(), &before);
+    q.apply(Action::Play);
+    play_ms(&mut q, 500);
+    assert!(q.now() > Time(2_000_000));
+    q.apply(Action::Scrub(100_000));
+    assert_eq!(q.now(), Time(100_000));
+}
+
+#[test]
+fn a_scenario_file_replaces_the_world_and_keeps_the_framing() {
+    let mut p = Playground::new();
+    p.apply(Action::TogglePanel(crate::share::Panel::Stats));
+    let mut s = Scenario::cluster(5, 5, Protocol::BasicPaxos, 2);
+    s.interventions.push(synod_sim::Timed {
+        at: Time(300_000),
+        action: Intervention::Crash { node: NodeId(4) },
+    });
+    p.apply(Action::LoadScenario(Box::new(s.clone())));
+    assert_eq!(p.sim().scenario(), &s);
+    assert_eq!(p.setup.protocol, Protocol::BasicPaxos);
+    assert_eq!(p.setup.nodes, 5);
+    assert!(!p.page.panels.has(crate::share::Panel::Stats));
+    run_virtual(&mut p, 400_000);
+    assert!(p.views()[4].is_none(), "the recorded crash replays");
+}
