@@ -30,3 +30,4 @@ pub mod keys;
 pub mod perf;
 pub mod share;
 pub mod state;
+pub mod tools;

@@ -604,4 +604,57 @@ mod tests {
         assert_eq!(share.start_position_us(), 3_000_000);
         assert!(share.starts_playing());
     }
+
+    /// The example page's frames open the committed scenario files with the settings its
+    /// prose describes, and each scenario shows what its caption says.
+    #[test]
+    fn the_embed_example_frames_open_their_scenarios_as_described() {
+        let html = include_str!("../../../web/embed-example.html");
+        let srcs: Vec<String> = html
+            .split("src=\"")
+            .skip(1)
+            .map(|r| r.split('"').next().unwrap().replace("&amp;", "&"))
+            .collect();
+        assert_eq!(srcs.len(), 2);
+        let files = [
+            include_str!("../../../web/examples/leader-crash.json"),
+            include_str!("../../../web/examples/naive-replication.json"),
+        ];
+        for (src, file) in srcs.iter().zip(files) {
+            let rest = src.strip_prefix("index.html?").expect("a relative address");
+            let (query, fragment) = rest.split_once('#').unwrap();
+            let o = open(query, fragment);
+            assert!(o.problems.is_empty(), "{:?}", o.problems);
+            let share = o.share.clone().unwrap();
+            let scenario = synod_sim::export::scenario_from_json(file.as_bytes()).unwrap();
+            assert_eq!(share.scenario, scenario);
+            let page = o.page();
+            assert!(!page.chrome && page.read_only);
+            assert_eq!(
+                page.panels.iter().collect::<Vec<_>>(),
+                [Panel::Cluster, Panel::Timeline]
+            );
+            assert!(ShareState {
+                view: o.view.clone(),
+                ..share
+            }
+            .starts_playing());
+        }
+        let run = |file: &str| {
+            let s = synod_sim::export::scenario_from_json(file.as_bytes()).unwrap();
+            let end = synod_sim::Time(s.run_us);
+            let mut sim = synod_sim::Simulation::new(s).unwrap();
+            sim.run_until(end);
+            sim
+        };
+        let crash = run(files[0]);
+        let crashed_at = synod_sim::Time(1_500_000);
+        assert!(crash.trace().iter().any(|r| r.at > crashed_at
+            && matches!(&r.kind, synod_sim::TraceKind::Node { node, event: synod_core::Event::BecameLeader { .. } } if node.0 != 2)));
+        let (verdict, _) = synod_sim::history::check_history(crash.history(), 1_000_000);
+        assert_eq!(verdict.verdict, synod_check::Verdict::Linearizable);
+        let naive = run(files[1]);
+        let (verdict, _) = synod_sim::history::check_history(naive.history(), 1_000_000);
+        assert_eq!(verdict.verdict, synod_check::Verdict::NotLinearizable);
+    }
 }

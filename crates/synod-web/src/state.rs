@@ -459,6 +459,26 @@ impl Playground {
         Ok(p)
     }
 
+    /// The page as the URL asks for it: the link's world, or the default one (with the
+    /// query's settings) when there is no link or a bad one, whose message is the banner.
+    pub fn from_opening(o: &crate::share::Opening) -> Playground {
+        let share = ShareState {
+            view: o.view.clone(),
+            ..o.share
+                .clone()
+                .unwrap_or_else(|| ShareState::new(Setup::default().scenario()))
+        };
+        let mut p = Playground::from_share(&share).unwrap_or_else(|e| {
+            let mut p = Playground::new();
+            p.page.banner = Some(format!("This scenario could not be opened: {e}"));
+            p
+        });
+        if let Some(b) = o.page().banner {
+            p.page.banner = Some(b);
+        }
+        p
+    }
+
     /// What a share link of this moment carries: the whole scenario (the recorded future
     /// included), the moment shown, whether it plays, and the panels shown.
     pub fn share_state(&self) -> ShareState {

@@ -454,3 +454,28 @@ fn a_scenario_file_replaces_the_world_and_keeps_the_framing() {
     run_virtual(&mut p, 400_000);
     assert!(p.views()[4].is_none(), "the recorded crash replays");
 }
+
+#[test]
+fn a_bad_link_opens_the_default_playground_playing_with_the_reason() {
+    let good = synod_sim::link::encode(&shared_world().share_state());
+    let p = Playground::from_opening(&crate::share::open("", &good[..good.len() / 2]));
+    assert_eq!(p.now(), Time::ZERO);
+    assert_eq!(p.setup, Setup::default());
+    assert!(p.view.playing);
+    let banner = p.page.banner.as_deref().unwrap_or("");
+    assert!(banner.contains("incomplete"), "{banner}");
+    let q = Playground::from_opening(&crate::share::open("", ""));
+    assert_eq!(q.page.banner, None);
+    assert!(q.view.playing);
+    assert_eq!(q.sim().trace_hash(), p.sim().trace_hash());
+}
+
+#[test]
+fn query_settings_apply_to_the_default_playground_too() {
+    let p = Playground::from_opening(&crate::share::open(
+        "embed&start=paused&t=1.5s&readonly",
+        "",
+    ));
+    assert!(!p.view.playing && !p.page.chrome && p.page.read_only);
+    assert_eq!(p.now(), Time(1_500_000));
+}
