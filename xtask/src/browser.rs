@@ -21,6 +21,11 @@ const WAIT: Duration = Duration::from_secs(20);
 
 /// Runs every flow; fails on the first flow that fails, naming it.
 pub fn run_all(tools: &Tools) -> Result {
+    run_matching(tools, &[])
+}
+
+/// Runs the flows whose names contain one of `names` (every flow when `names` is empty).
+pub fn run_matching(tools: &Tools, names: &[String]) -> Result {
     let site = serve_dir(root().join("dist"))?;
     let driver = Driver::start(tools)?;
     let out_dir = root().join("web/test-output");
@@ -28,7 +33,11 @@ pub fn run_all(tools: &Tools) -> Result {
         .map_err(|e| Failure(format!("cannot create {}: {e}", out_dir.display())))?;
     let mut passed = 0;
     let mut failed = 0;
-    for (name, flow) in flows::ALL {
+    let chosen = flows::ALL
+        .iter()
+        .chain(flows::share_flows::ALL)
+        .filter(|(name, _)| names.is_empty() || names.iter().any(|n| name.contains(n.as_str())));
+    for (name, flow) in chosen {
         let t = Instant::now();
         let mut browser = Browser::open(&driver, tools, site, out_dir.clone())?;
         let result = flow(&mut browser);
@@ -255,6 +264,18 @@ impl Browser {
             "POST",
             &format!("/element/{id}/value"),
             Some(json!({ "text": keys })),
+        )
+        .map(|_| ())
+    }
+
+    /// Chooses a file in the file input matching `css`, as a person picking `path` in the
+    /// file dialog does (WebDriver types the path into the input).
+    pub fn upload(&mut self, css: &str, path: &std::path::Path) -> Result {
+        let id = self.wait_for(css)?;
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": path.display().to_string() })),
         )
         .map(|_| ())
     }

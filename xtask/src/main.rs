@@ -19,7 +19,8 @@ const USAGE: &str = "usage: cargo xtask <serve|test|bench|tools>
   serve [--port N]   install missing tools, build and serve the playground (default port 8080)
   test               everything CI checks: fmt, clippy, native tests, wasm builds, the web
                      build and browser tests in headless Chromium
-  browser            only the web build and the browser tests (a subset of `test`)
+  browser [NAME...]  only the web build and the browser tests (a subset of `test`); with
+                     names, only the flows whose names contain one of them
   bench              criterion benchmarks of the checker, the simulator and the page
   tools              install missing tools only";
 
@@ -37,7 +38,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(&args[1..]),
         Some("browser") => tools::ensure_all().and_then(|t| {
             web_build(&t)?;
-            browser::run_all(&t)
+            browser::run_matching(&t, &args[1..])
         }),
         Some("tools") => tools::ensure_all().map(|_| ()),
         Some("-h" | "--help") => {

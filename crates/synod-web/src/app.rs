@@ -150,7 +150,7 @@ pub fn App() -> Html {
                 <ImportedView imported={h.clone()} on_close={on_close_import} />
             } else {
             <Controls playing={state.view.playing} speed={state.view.speed} now={now}
-                horizon={state.horizon} dispatch={dispatch.clone()} />
+                horizon={state.horizon} can_act={!page.read_only} dispatch={dispatch.clone()} />
             if let Some(notice) = &state.notice {
                 <div class="notice" data-testid="notice"
                     onclick={dispatch.reform(|_| Action::DismissNotice)}>{ notice }</div>
@@ -321,6 +321,8 @@ struct ControlsProps {
     speed: u32,
     now: Time,
     horizon: Time,
+    /// Whether acting is possible here (not a read-only page), so forking can be offered.
+    can_act: bool,
     dispatch: Callback<Action>,
 }
 
@@ -359,7 +361,8 @@ fn Controls(props: &ControlsProps) -> Html {
                 value={(props.now.as_us() / 1000).to_string()} onchange={on_scrub} />
             <span class={classes!("clock", past.then_some("past"))} data-testid="clock">
                 { format!("t = {}", time(props.now)) }
-                if past { { format!(" (of {}; acting here forks the future)", time(props.horizon)) } }
+                if past && props.can_act { { format!(" (of {}; acting here forks the future)", time(props.horizon)) } }
+                if past && !props.can_act { { format!(" (of {})", time(props.horizon)) } }
             </span>
         </div>
     }

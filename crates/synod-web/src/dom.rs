@@ -259,7 +259,15 @@ impl HeightReporter {
         if Object::is(&parent, &window) {
             return None;
         }
-        let body = window.document()?.body()?;
+        let document = window.document()?;
+        let body = document.body()?;
+        // The frame follows the page's height, so a scroll bar could only flash while a
+        // new height is on its way; Chrome then tends to keep it, narrowing the page for
+        // good. The style sheet hides it for framed pages (wheel scrolling still works
+        // for a host that does not size its frame).
+        if let Some(root) = document.document_element() {
+            let _ = root.set_attribute("data-framed", "true");
+        }
         let mut last = -1.0;
         let report = {
             let body = body.clone();
