@@ -14,6 +14,10 @@ pub const ALL: &[(&str, super::Flow)] = &[
         share_link_reopens_the_same_state,
     ),
     (
+        "embed_code_opens_the_same_moment",
+        embed_code_opens_the_same_moment,
+    ),
+    (
         "broken_link_opens_the_default_playground",
         broken_link_opens_the_default_playground,
     ),
@@ -113,6 +117,70 @@ fn share_link_reopens_the_same_state(b: &mut Browser) -> Result {
     }
     println!("    same clock {}, hash {}", after["clock"], after["hash"]);
     b.screenshot("share_link_reopens_the_same_state")
+}
+
+fn embed_code_opens_the_same_moment(b: &mut Browser) -> Result {
+    open(b)?;
+    full_speed(b)?;
+    wait_clock(b, 2000)?;
+    b.click("[data-testid='play']")?;
+    b.wait_for_text("[data-testid='play']", "Play")?;
+    b.click("[data-testid='panel-narration']")?;
+    b.set_value("[data-testid='embed-theme']", "dark")?;
+    let before = picture(b)?;
+    b.click("[data-testid='copy-embed']")?;
+    let code = b.wait_until(
+        "the embed code is shown",
+        "const e = document.querySelector(\"[data-testid='embed-code']\"); return e ? e.value : '';",
+    )?;
+    let code = code.as_str().unwrap_or_default().to_owned();
+    let src = code
+        .split("src=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .map(|s| s.replace("&amp;", "&"))
+        .ok_or_else(|| crate::Failure(format!("no iframe src in {code}")))?;
+    if !code.contains("synod-height") {
+        return fail(format!("the embed code does not size its frame: {code}"));
+    }
+    let Some((_, fragment)) = src.split_once('#') else {
+        return fail(format!("the embed src has no link: {src}"));
+    };
+    b.goto(&format!("/index.html#{fragment}"))?;
+    b.wait_for("[data-app-ready='true']")?;
+    b.wait_for(".app.embedded")?;
+    let after = picture(b)?;
+    for key in [
+        "clock",
+        "hash",
+        "n1",
+        "n2",
+        "n3",
+        "bars",
+        "play",
+        "narration",
+    ] {
+        if after[key] != before[key] {
+            return fail(format!(
+                "the embed shows another {key}: {} instead of {}",
+                after[key], before[key]
+            ));
+        }
+    }
+    for absent in [
+        "header",
+        "[data-testid='tools']",
+        "[data-testid='protocol']",
+    ] {
+        if b.count(absent)? != 0 {
+            return fail(format!("the embed shows {absent}"));
+        }
+    }
+    let theme = b.script("return document.documentElement.dataset.theme;")?;
+    if theme != "dark" {
+        return fail(format!("the embed's theme is {theme}, expected dark"));
+    }
+    b.screenshot("embed_code_opens_the_same_moment")
 }
 
 fn broken_link_opens_the_default_playground(b: &mut Browser) -> Result {

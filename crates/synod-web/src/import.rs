@@ -151,10 +151,10 @@ fn layout(name: &str, format: Format, history: &AnyHistory, mut ops: Vec<Importe
         (Verdict::Linearizable, _) => format!(
             "Every operation can be given one instant between its call and its return such \
              that, one at a time in that order, the {} model gives exactly the answers the \
-             clients saw ({} operations, {} clients).",
+             clients saw ({}, {}).",
             history.model().name(),
-            ops.len(),
-            clients.len()
+            count(ops.len(), "operation"),
+            count(clients.len(), "client")
         ),
         (Verdict::Unknown, _) => format!(
             "The checker's budget of {IMPORT_BUDGET} search steps ran out before an answer. \
@@ -296,7 +296,10 @@ pub fn ImportedView(props: &ImportedViewProps) -> Html {
         html! {
             <g key={i} class={class} data-op={i.to_string()}>
                 <rect x={f1(x1)} y={f1(y)} width={f1(x2 - x1)} height={f1(row_h - 6.0)} rx="4" />
-                <text x={f1(x1 + 4.0)} y={f1(y + row_h / 2.0 + 1.0)}>{ o.label.clone() }</text>
+                // A label only where it fits; every bar has its full text as a tooltip.
+                if fits(&o.label, x2 - x1) {
+                    <text x={f1(x1 + 4.0)} y={f1(y + row_h / 2.0 + 1.0)}>{ o.label.clone() }</text>
+                }
                 <title>{ format!("{} (client {}, line {})", o.label, o.client, o.line) }</title>
                 if let Some(p) = h.points.get(&i) {
                     <path class="lin-point" d={format!("M{} {} l5 5 l-5 5 l-5 -5 z", f1(x(*p)), f1(y + row_h / 2.0 - 8.0))} />
@@ -321,8 +324,9 @@ pub fn ImportedView(props: &ImportedViewProps) -> Html {
                 <button class="small" data-testid="import-close" onclick={on_close}>{ "back to the playground" }</button>
             </h2>
             <p class="hint" data-testid="import-summary">{ format!(
-                "{} operations from {} clients, read as {} with the {} model; checked in {} search steps ({} per operation).",
-                h.ops.len(), h.clients.len(), format_title(h.format), h.model.name(), h.steps,
+                "{} from {}, read as {} with the {} model; checked in {} search steps ({} per operation).",
+                count(h.ops.len(), "operation"), count(h.clients.len(), "client"),
+                format_title(h.format), h.model.name(), h.steps,
                 per(h.steps, h.ops.len() as u64)) }</p>
             <div class={classes!("explanation", (h.verdict != Verdict::NotLinearizable).then_some("fine"))}
                 data-testid="import-explanation">{ h.explanation.clone() }</div>
@@ -334,6 +338,21 @@ pub fn ImportedView(props: &ImportedViewProps) -> Html {
                                Porcupine files, the line of each event). Diamonds: where the \
                                checker placed each operation; red: the one it could not place." }</p>
         </section>
+    }
+}
+
+/// Whether a label fits in a bar this wide (view-box units; 13-unit text is about 7.5
+/// units per character).
+fn fits(label: &str, width: f64) -> bool {
+    label.chars().count() as f64 * 7.5 + 8.0 <= width
+}
+
+/// "1 client", "2 clients".
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }
 
