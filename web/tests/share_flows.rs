@@ -359,6 +359,7 @@ fn export_every_file(b: &mut Browser) -> Result {
                 "xmlns=\"http://www.w3.org/2000/svg\"",
                 "style=\"fill:",
                 "<rect",
+                "background-color: rgb(255, 255, 255)",
             ],
         ),
         (
@@ -380,6 +381,13 @@ fn export_every_file(b: &mut Browser) -> Result {
             }
         }
         println!("    {suffix}: {} bytes", text.len());
+        // Kept beside the screenshots, to look at.
+        let _ = std::fs::write(
+            crate::root()
+                .join("web/test-output")
+                .join(format!("export-{suffix}")),
+            &text,
+        );
     }
     Ok(())
 }

@@ -128,6 +128,17 @@ pub fn standalone_svg(testid: &str) -> Option<String> {
         .ok()??;
     let copy: Element = svg.clone_node_with_deep(true).ok()?.dyn_into().ok()?;
     inline_style(&window, &svg, &copy);
+    // The page paints the picture's background with CSS on the element; a file keeps it.
+    if let Ok(Some(computed)) = window.get_computed_style(&svg) {
+        let background = computed
+            .get_property_value("background-color")
+            .unwrap_or_default();
+        let style = match copy.get_attribute("style") {
+            Some(s) if !s.is_empty() => format!("{s}; background-color: {background}"),
+            _ => format!("background-color: {background}"),
+        };
+        let _ = copy.set_attribute("style", &style);
+    }
     let (originals, copies) = (
         svg.query_selector_all("*").ok()?,
         copy.query_selector_all("*").ok()?,
