@@ -56,6 +56,11 @@ pub const DEFAULT_SPEED: u32 = 100;
 /// How many events "step to the next completion" may process before giving up.
 const MAX_STEPS_TO_COMPLETION: u32 = 200_000;
 
+/// The latest virtual moment a share link may open at. Opening replays the scenario from
+/// zero to there before the page shows anything, so a link (or a `t` parameter) asking for
+/// hours of virtual time is refused with a reason rather than freezing the page.
+pub const MAX_OPEN_US: u64 = 15 * 60 * 1_000_000;
+
 /// The extra delay a visitor adds to one message.
 pub const DELAY_US: u64 = 200_000;
 
@@ -446,6 +451,14 @@ impl Playground {
     /// position, so the state (trace hash included) is the sharer's, with the recorded
     /// future still ahead; playing or paused, and framed, as the link says.
     pub fn from_share(share: &ShareState) -> Result<Playground, String> {
+        if share.start_position_us() > MAX_OPEN_US {
+            return Err(format!(
+                "it opens at {} of virtual time, and the page replays at most {} when it \
+                 opens a link",
+                crate::format::time(Time(share.start_position_us())),
+                crate::format::time(Time(MAX_OPEN_US))
+            ));
+        }
         let scenario = share.scenario.clone();
         let last = scenario.interventions.last().map_or(Time::ZERO, |t| t.at);
         let mut p = Playground::with_scenario(Setup::of_scenario(&scenario), scenario)?;

@@ -479,3 +479,27 @@ fn query_settings_apply_to_the_default_playground_too() {
     assert!(!p.view.playing && !p.page.chrome && p.page.read_only);
     assert_eq!(p.now(), Time(1_500_000));
 }
+
+#[test]
+fn a_link_that_opens_hours_in_is_refused_with_the_reason_not_replayed() {
+    let mut s = ShareState::new(Setup::default().scenario());
+    s.view.position_us = Some(MAX_OPEN_US + 1);
+    let e = Playground::from_share(&s).unwrap_err();
+    assert!(e.contains("900.000 s"), "{e}");
+    let p = Playground::from_opening(&crate::share::open("", &synod_sim::link::encode(&s)));
+    assert_eq!(p.now(), Time::ZERO);
+    assert!(p
+        .page
+        .banner
+        .as_deref()
+        .unwrap_or("")
+        .contains("replays at most"));
+    let mut q = Playground::new();
+    let before = q.sim().trace_hash();
+    q.apply(Action::Open(Box::new(s.clone())));
+    assert_eq!(q.sim().trace_hash(), before, "the world stays");
+    assert!(q.page.banner.is_some());
+    s.view.position_us = Some(MAX_OPEN_US);
+    s.scenario.clients.workload = None;
+    assert!(Playground::from_share(&s).is_ok());
+}
