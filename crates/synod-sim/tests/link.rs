@@ -230,6 +230,7 @@ fn arb_view() -> impl Strategy<Value = ViewState> {
                 let (start_at_us, read_only, theme) = rest;
                 ViewState {
                     position_us,
+                    position_events: position_us.and_then(|us| (us % 3 == 0).then_some(us / 7)),
                     panels,
                     playing,
                     embed: EmbedOptions {
@@ -517,6 +518,8 @@ fn the_committed_version_1_link_opens_forever() {
         scenario,
         view: ViewState {
             position_us: Some(2_600_000),
+            // Added after this link was made: it takes its default.
+            position_events: None,
             panels: vec!["timeline".into(), "log".into()],
             playing: true,
             embed: EmbedOptions {

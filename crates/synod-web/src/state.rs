@@ -463,7 +463,12 @@ impl Playground {
         let last = scenario.interventions.last().map_or(Time::ZERO, |t| t.at);
         let mut p = Playground::with_scenario(Setup::of_scenario(&scenario), scenario)?;
         let at = Time(share.start_position_us());
-        p.sim.sim_mut().run_until(at);
+        match share.view.position_events {
+            Some(events) if share.view.embed.start_at_us.is_none() => {
+                p.sim.sim_mut().replay_to(at, events)
+            }
+            _ => p.sim.sim_mut().run_until(at),
+        }
         p.horizon = at.max(last);
         p.view.playing = share.starts_playing();
         p.page = Page::from_view(&share.view);
@@ -499,6 +504,7 @@ impl Playground {
             scenario: self.sim().scenario().clone(),
             view: synod_sim::link::ViewState {
                 position_us: Some(self.now().as_us()),
+                position_events: self.sim().mid_moment().then(|| self.sim().stats().events),
                 panels: self.page.panels.names(),
                 playing: self.view.playing,
                 embed: synod_sim::link::EmbedOptions::default(),

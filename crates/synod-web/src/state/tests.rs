@@ -503,3 +503,43 @@ fn a_link_that_opens_hours_in_is_refused_with_the_reason_not_replayed() {
     s.scenario.clients.workload = None;
     assert!(Playground::from_share(&s).is_ok());
 }
+
+#[test]
+fn a_link_made_between_two_events_of_one_microsecond_reopens_between_them() {
+    // With a fixed latency, a leader's broadcast reaches every follower in the same
+    // microsecond.
+    let mut s = Setup::default().scenario();
+    s.network.latency_min_us = 30_000;
+    s.network.latency_max_us = 30_000;
+    let mut p = Playground::new();
+    p.apply(Action::LoadScenario(Box::new(s)));
+    p.apply(Action::SetSpeed(1000));
+    play_ms(&mut p, 600);
+    // Step until the next event shares the current microsecond.
+    let mut found = false;
+    for _ in 0..20_000 {
+        p.apply(Action::Step);
+        if p.sim().mid_moment() {
+            found = true;
+            break;
+        }
+    }
+    assert!(found, "no two events ever shared a microsecond");
+    let s = p.share_state();
+    assert_eq!(s.view.position_events, Some(p.sim().stats().events));
+    let opened = crate::share::open("", &synod_sim::link::encode(&s));
+    let q = Playground::from_share(opened.share.as_ref().unwrap()).unwrap();
+    assert_eq!(q.now(), p.now());
+    assert_eq!(q.sim().stats().events, p.sim().stats().events);
+    assert_eq!(q.sim().trace_hash(), p.sim().trace_hash());
+    // Without the count, the replay would run past the sharer's moment.
+    let mut whole = s.clone();
+    whole.view.position_events = None;
+    let r = Playground::from_share(&whole).unwrap();
+    assert_ne!(r.sim().trace_hash(), p.sim().trace_hash());
+    // An ordinary moment carries no count.
+    p.apply(Action::Play);
+    play_ms(&mut p, 100);
+    p.apply(Action::Pause);
+    assert_eq!(p.share_state().view.position_events, None);
+}
