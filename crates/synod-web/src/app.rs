@@ -197,7 +197,7 @@ pub fn App() -> Html {
             }
             }
             if chrome {
-                <crate::tools::Tools state={state.clone()} revision={panel_rev}
+                <crate::tools::Tools state={state.clone()} panels={state.page.panels}
                     dispatch={dispatch.clone()} on_import={(*on_import).clone()} />
             }
             if state.view.help {

@@ -22,6 +22,14 @@
 //! Playing on from there replays the recorded future. Acting at an earlier moment forks:
 //! the scenario is cut at `t` ([`Scenario::truncated`]), replayed, and the new intervention
 //! starts a different future.
+//!
+//! ## Share links
+//!
+//! A link is the same replay from another browser: [`Playground::share_state`] takes the
+//! whole scenario (the recorded future included), the moment shown (with an event count
+//! when the visitor stepped to a point between two events of one microsecond), playing or
+//! paused, and the panels; [`Playground::from_share`] replays it to that moment, so the
+//! trace hash is the sharer's. The recorded future stays ahead, as after a scrub.
 
 use crate::derived::{CheckView, Derived};
 use crate::share::{Page, Panel};

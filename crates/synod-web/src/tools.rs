@@ -8,24 +8,27 @@
 use crate::dom;
 use crate::export::Export;
 use crate::import::{ImportPanel, Imported};
-use crate::share::{embed_snippet, embed_view, Panel};
+use crate::share::{embed_snippet, embed_view, Panel, Panels};
 use crate::state::{Action, Playground};
 use std::rc::Rc;
 use synod_sim::link::{self, ShareState, Theme};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+/// The tools show nothing that changes as the simulation runs (the buttons read the state
+/// when pressed, and the handle always reads the latest), so they render again only when
+/// the panels shown change, never for a frame.
 #[derive(Properties)]
 pub struct ToolsProps {
     pub state: UseReducerHandle<Playground>,
-    pub revision: u64,
+    pub panels: Panels,
     pub dispatch: Callback<Action>,
     pub on_import: Callback<Rc<Imported>>,
 }
 
 impl PartialEq for ToolsProps {
     fn eq(&self, other: &Self) -> bool {
-        self.revision == other.revision
+        self.panels == other.panels
             && self.dispatch == other.dispatch
             && self.on_import == other.on_import
     }
@@ -33,7 +36,7 @@ impl PartialEq for ToolsProps {
 
 impl std::fmt::Debug for ToolsProps {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ToolsProps(revision {})", self.revision)
+        write!(f, "ToolsProps({:?})", self.panels)
     }
 }
 
@@ -58,7 +61,6 @@ fn copy_note(c: Option<Copied>) -> &'static str {
 /// Share link, embed code, panels, exports, scenario files and history import.
 #[component]
 pub fn Tools(props: &ToolsProps) -> Html {
-    let p = &*props.state;
     let shared_link = use_state(|| None::<String>);
     let link_copied = use_state(|| None::<Copied>);
     let embed_code = use_state(|| None::<String>);
@@ -167,7 +169,7 @@ pub fn Tools(props: &ToolsProps) -> Html {
         })
     };
     let panels = Panel::ALL.iter().map(|&panel| {
-        let on = p.page.panels.has(panel);
+        let on = props.panels.has(panel);
         html! {
             <label key={panel.name()} class="toggle">
                 <input type="checkbox" data-testid={format!("panel-{}", panel.name())} checked={on}
