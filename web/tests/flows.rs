@@ -11,6 +11,9 @@ use crate::{Failure, Result};
 
 pub type Flow = fn(&mut Browser) -> Result;
 
+#[path = "share_flows.rs"]
+pub mod share_flows;
+
 /// Every flow, by name.
 pub const ALL: &[(&str, Flow)] = &[
     ("load", load),

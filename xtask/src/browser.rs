@@ -24,10 +24,15 @@ const WAIT: Duration = Duration::from_secs(20);
 pub fn run_all(tools: &Tools, filters: &[String]) -> Result {
     let chosen: Vec<&(&str, flows::Flow)> = flows::ALL
         .iter()
+        .chain(flows::share_flows::ALL)
         .filter(|(name, _)| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str())))
         .collect();
     if chosen.is_empty() {
-        let names: Vec<&str> = flows::ALL.iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = flows::ALL
+            .iter()
+            .chain(flows::share_flows::ALL)
+            .map(|(n, _)| *n)
+            .collect();
         return Err(Failure(format!(
             "no browser flow matches {}; the flows are: {}",
             filters.join(" or "),
@@ -268,6 +273,18 @@ impl Browser {
             "POST",
             &format!("/element/{id}/value"),
             Some(json!({ "text": keys })),
+        )
+        .map(|_| ())
+    }
+
+    /// Chooses a file in the file input matching `css`, as a person picking `path` in the
+    /// file dialog does (WebDriver types the path into the input).
+    pub fn upload(&mut self, css: &str, path: &std::path::Path) -> Result {
+        let id = self.wait_for(css)?;
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": path.display().to_string() })),
         )
         .map(|_| ())
     }

@@ -94,6 +94,10 @@ pub struct ShareState {
 pub struct ViewState {
     /// The playback position in virtual microseconds; `None` is the start.
     pub position_us: Option<u64>,
+    /// Set when the sharer stepped event by event and stopped between two events of the
+    /// same microsecond: how many events the simulation had processed
+    /// (`Stats::events`). `None`, the usual case, means every event at the position.
+    pub position_events: Option<u64>,
     /// The panels open, by the names the page gives them, in the order they are shown.
     pub panels: Vec<String>,
     /// Whether playback was running.

@@ -658,6 +658,28 @@ impl Simulation {
         self.oracles.sweep(nodes);
     }
 
+    /// Whether the world stands between two events of the same microsecond (after
+    /// [`Simulation::step`]): [`Simulation::run_until`] of `now` would process more, so
+    /// the moment is named by time and event count ([`Simulation::replay_to`]).
+    pub fn mid_moment(&self) -> bool {
+        self.next_event_at() == Some(self.now)
+    }
+
+    /// Replays to the moment at `t` after exactly `events` events (as counted by
+    /// [`Stats::events`]): everything before `t`, then events at `t` one at a time. Stops
+    /// early if the world runs out of events or the count lies beyond `t`.
+    pub fn replay_to(&mut self, t: Time, events: u64) {
+        if let Some(before) = t.as_us().checked_sub(1) {
+            self.run_until(Time(before));
+        }
+        while self.stats.events < events && self.next_event_at().is_some_and(|e| e <= t) {
+            if !self.step() {
+                break;
+            }
+        }
+        self.now = self.now.max(t);
+    }
+
     /// Processes every event up to and including time `t`, then sets the clock to `t`.
     pub fn run_until(&mut self, t: Time) {
         loop {

@@ -9,7 +9,7 @@
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use std::sync::LazyLock;
-use synod_core::{Bug, Bugs, ClientId, KvOp, NodeId, Protocol, ReadMode};
+use synod_core::{Bug, Bugs, CatchUpMethod, ClientId, KvOp, NodeId, Protocol, ReadMode};
 use synod_sim::link::{
     decode, encode, encode_json, frame_deflated, link, looks_like_link, Corruption, EmbedOptions,
     LinkError, ShareState, Theme, Versioned, ViewState, LINK_VERSION, MAX_JSON_BYTES,
@@ -104,7 +104,29 @@ fn arb_intervention(nodes: u8, clients: u16) -> impl Strategy<Value = Interventi
             .prop_map(|(msg, by_us)| Intervention::DelayMessage { msg, by_us }),
         1 => arb_network().prop_map(|network| Intervention::SetNetwork { network }),
         1 => any::<bool>().prop_map(|on| Intervention::SetWorkload { on }),
+        // Membership and snapshots; `arb_scenario` drops the additions a protocol or the
+        // node limit refuses, and counts the nodes added when it checks the ids named after.
+        1 => prop_oneof![Just(CatchUpMethod::Replay), Just(CatchUpMethod::Snapshot)]
+            .prop_map(|catch_up| Intervention::AddNode { catch_up }),
+        1 => (0..nodes + 2).prop_map(|n| Intervention::RemoveNode { node: NodeId(n) }),
+        1 => (0..nodes + 2).prop_map(|n| Intervention::Snapshot { node: NodeId(n) }),
     ]
+}
+
+/// The interventions a scenario accepts, in order: an addition raises the node count for
+/// those after it, so a later removal or snapshot may name the added node.
+fn valid_only(s: &Scenario, interventions: Vec<Timed>) -> Vec<Timed> {
+    let mut nodes = s.cluster.nodes;
+    interventions
+        .into_iter()
+        .filter(|t| {
+            let ok = s.validate_intervention(&t.action, nodes).is_ok();
+            if ok && matches!(t.action, Intervention::AddNode { .. }) {
+                nodes += 1;
+            }
+            ok
+        })
+        .collect()
 }
 
 /// Interventions with non-decreasing times (several may share a time) up to `horizon_us`.
@@ -149,10 +171,20 @@ fn arb_scenario(max: usize, horizon_us: u64) -> impl Strategy<Value = Scenario> 
             proptest::collection::vec(-50i64..50, 0..=usize::from(nodes)),
             arb_network(),
             (1_000u64..3_000_000, 1u32..6, any::<bool>(), 1u16..5),
-            arb_interventions(nodes, clients, max, horizon_us),
+            (
+                arb_interventions(nodes, clients, max, horizon_us),
+                prop_oneof![Just(0u64), 1u64..20],
+            ),
         )
             .prop_map(
-                move |((seed, tick_us, service, read), bugs, skew, network, c, interventions)| {
+                move |(
+                    (seed, tick_us, service, read),
+                    bugs,
+                    skew,
+                    network,
+                    c,
+                    (interventions, snapshot_every),
+                )| {
                     let mut s = Scenario::cluster(seed, nodes, protocol, clients);
                     s.cluster.tick_us = tick_us;
                     s.cluster.service_ticks = service;
@@ -169,7 +201,10 @@ fn arb_scenario(max: usize, horizon_us: u64) -> impl Strategy<Value = Scenario> 
                         (w, false) => *w = None,
                         _ => {}
                     }
-                    s.interventions = interventions;
+                    if protocol.has_shared_log() {
+                        s.cluster.snapshot_every = snapshot_every;
+                    }
+                    s.interventions = valid_only(&s, interventions);
                     s.run_us = horizon_us;
                     s
                 },
@@ -195,6 +230,7 @@ fn arb_view() -> impl Strategy<Value = ViewState> {
                 let (start_at_us, read_only, theme) = rest;
                 ViewState {
                     position_us,
+                    position_events: position_us.and_then(|us| (us % 3 == 0).then_some(us / 7)),
                     panels,
                     playing,
                     embed: EmbedOptions {
@@ -361,6 +397,48 @@ proptest! {
     }
 }
 
+/// The random scenarios above are not vacuous about membership: over a few hundred draws,
+/// nodes are added (and later named), removed and snapshotted, and some clusters snapshot on
+/// a policy.
+#[test]
+fn random_scenarios_exercise_membership_and_snapshots() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = arb_scenario(24, 20_000_000);
+    let (mut added, mut added_named, mut removed, mut snapshots, mut policy) = (0, 0, 0, 0, 0);
+    for _ in 0..300 {
+        let s = strategy
+            .new_tree(&mut runner)
+            .expect("a scenario")
+            .current();
+        assert_eq!(s.validate(), Ok(()));
+        policy += u32::from(s.cluster.snapshot_every > 0);
+        for t in &s.interventions {
+            match t.action {
+                Intervention::AddNode { .. } => added += 1,
+                Intervention::RemoveNode { node } | Intervention::Snapshot { node }
+                    if node.0 >= s.cluster.nodes =>
+                {
+                    added_named += 1;
+                }
+                _ => {}
+            }
+            removed += u32::from(matches!(t.action, Intervention::RemoveNode { .. }));
+            snapshots += u32::from(matches!(t.action, Intervention::Snapshot { .. }));
+        }
+    }
+    println!("added {added} (named later {added_named}), removed {removed}, snapshots {snapshots}, policies {policy}");
+    for (what, n) in [
+        ("additions", added),
+        ("added nodes named", added_named),
+        ("removals", removed),
+        ("snapshots", snapshots),
+        ("snapshot policies", policy),
+    ] {
+        assert!(n > 0, "no {what} in 300 random scenarios");
+    }
+}
+
 #[test]
 fn the_default_cluster_with_ten_interventions_fits_a_short_link() {
     let state = ten_interventions();
@@ -440,6 +518,8 @@ fn the_committed_version_1_link_opens_forever() {
         scenario,
         view: ViewState {
             position_us: Some(2_600_000),
+            // Added after this link was made: it takes its default.
+            position_events: None,
             panels: vec!["timeline".into(), "log".into()],
             playing: true,
             embed: EmbedOptions {

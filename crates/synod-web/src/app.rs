@@ -13,10 +13,13 @@ use crate::format::{
 use crate::geometry::{
     client_position, endpoint_position, lerp, node_position, progress, Point, VIEW_H, VIEW_W,
 };
+use crate::import::{Imported, ImportedView};
 use crate::members;
 use crate::perf;
+use crate::share::Panel;
 use crate::state::{takes_snapshots, Action, OpKind, Playground, Selection, Setup, SPEEDS};
 use std::collections::BTreeSet;
+use std::rc::Rc;
 use synod_check::Verdict;
 use synod_core::{Bug, ClientId, CommandId, NodeId, NodeView, Protocol, ReadMode, Role};
 use synod_sim::world::{Endpoint, Payload};
@@ -71,10 +74,17 @@ fn use_keyboard(dispatcher: UseReducerDispatcher<Playground>) {
     });
 }
 
+/// The page the address asks for: a share link's world, embed settings from the query, or
+/// the default playground (with a banner when the link was bad).
+fn opening() -> Playground {
+    let (query, fragment) = crate::dom::location_query_and_fragment();
+    Playground::from_opening(&crate::share::open(&query, &fragment))
+}
+
 /// The whole page.
 #[component]
 pub fn App() -> Html {
-    let state = use_reducer(Playground::new);
+    let state = use_reducer(opening);
     use_animation_clock(state.dispatcher());
     use_keyboard(state.dispatcher());
     // One callback for the component's lifetime, so children's props stay equal.
@@ -83,12 +93,38 @@ pub fn App() -> Html {
         use_memo((), move |_| Callback::from(move |a: Action| d.dispatch(a)))
     };
     let dispatch = (*dispatch).clone();
+    crate::dom::use_hash_change(dispatch.clone());
+    crate::dom::use_theme(state.page.theme);
+    crate::dom::use_height_reporter();
+    // An imported history is shown instead of the playground, which waits, paused, behind it.
+    let imported = use_state(|| None::<Rc<Imported>>);
+    let on_import = {
+        let (imported, d) = (imported.clone(), dispatch.clone());
+        use_memo((), move |_| {
+            Callback::from(move |h: Rc<Imported>| {
+                d.emit(Action::Pause);
+                imported.set(Some(h));
+            })
+        })
+    };
+    let on_close_import = {
+        let imported = imported.clone();
+        Callback::from(move |()| imported.set(None))
+    };
     use_effect(perf::frame_rendered);
     let rev = state.revision;
     let panel_rev = state.panel_revision;
     let now = state.now();
+    let page = &state.page;
+    let chrome = page.chrome;
+    let side = [Panel::Selection, Panel::Network, Panel::Clients]
+        .into_iter()
+        .any(|p| page.shows(p));
+    let stage = page.shows(Panel::Cluster) || page.shows(Panel::Timeline);
+    let lower = page.shows(Panel::Narration) || page.shows(Panel::Stats);
     html! {
-        <div class="app" data-app-ready="true">
+        <div class={classes!("app", (!chrome).then_some("embedded"))} data-app-ready="true">
+            if chrome {
             <header>
                 <h1>{ "Synod" }</h1>
                 <p class="tagline" data-testid="hint">
@@ -100,30 +136,74 @@ pub fn App() -> Html {
                 <button class="help-button" data-testid="help"
                     onclick={dispatch.reform(|_| Action::ToggleHelp)}>{ "? Help" }</button>
             </header>
-            <SetupBar setup={state.setup.clone()} dispatch={dispatch.clone()} />
+            }
+            if let Some(banner) = &page.banner {
+                <div class="banner" role="alert" data-testid="link-error">
+                    <span>{ banner }</span>
+                    <button class="small" data-testid="dismiss-banner" aria-label="dismiss"
+                        onclick={dispatch.reform(|_| Action::DismissBanner)}>{ "×" }</button>
+                </div>
+            }
+            if chrome && !page.read_only {
+                <SetupBar setup={state.setup.clone()} dispatch={dispatch.clone()} />
+            }
+            if let Some(h) = &*imported {
+                <ImportedView imported={h.clone()} on_close={on_close_import} />
+            } else {
             <Controls playing={state.view.playing} speed={state.view.speed} now={now}
-                horizon={state.horizon} dispatch={dispatch.clone()} />
+                horizon={state.horizon} can_act={!page.read_only} dispatch={dispatch.clone()} />
             if let Some(notice) = &state.notice {
                 <div class="notice" data-testid="notice"
                     onclick={dispatch.reform(|_| Action::DismissNotice)}>{ notice }</div>
             }
-            <main>
+            if stage || side {
+            <main class={classes!((!side || !stage).then_some("single"))}>
+                if stage {
                 <div class="stage">
-                    <ClusterView state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
-                    <Timeline state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
+                    if page.shows(Panel::Cluster) {
+                        <ClusterView state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
+                    }
+                    if page.shows(Panel::Timeline) {
+                        <Timeline state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
+                    }
                 </div>
+                }
+                if side {
                 <section class="side">
-                    <SelectionPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
-                    <FaultPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
-                    <ClientPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
-                    <members::MembershipPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                    if page.shows(Panel::Selection) {
+                        <SelectionPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                    }
+                    if page.shows(Panel::Network) {
+                        <FaultPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                    }
+                    if page.shows(Panel::Clients) {
+                        <ClientPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                    }
+                    if page.shows(Panel::Membership) {
+                        <members::MembershipPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                    }
                 </section>
+                }
             </main>
-            <Inspector state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
-            <div class="lower">
-                <Narration state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
-                <StatsPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+            }
+            if page.shows(Panel::Replicas) {
+                <Inspector state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+            }
+            if lower {
+            <div class={classes!("lower", (!page.shows(Panel::Narration) || !page.shows(Panel::Stats)).then_some("single"))}>
+                if page.shows(Panel::Narration) {
+                    <Narration state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                }
+                if page.shows(Panel::Stats) {
+                    <StatsPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                }
             </div>
+            }
+            }
+            if chrome {
+                <crate::tools::Tools state={state.clone()} panels={state.page.panels}
+                    dispatch={dispatch.clone()} on_import={(*on_import).clone()} />
+            }
             if state.view.help {
                 <HelpOverlay dispatch={dispatch.clone()} />
             }
@@ -256,6 +336,8 @@ struct ControlsProps {
     speed: u32,
     now: Time,
     horizon: Time,
+    /// Whether acting is possible here (not a read-only page), so forking can be offered.
+    can_act: bool,
     dispatch: Callback<Action>,
 }
 
@@ -294,7 +376,8 @@ fn Controls(props: &ControlsProps) -> Html {
                 value={(props.now.as_us() / 1000).to_string()} onchange={on_scrub} />
             <span class={classes!("clock", past.then_some("past"))} data-testid="clock">
                 { format!("t = {}", time(props.now)) }
-                if past { { format!(" (of {}; acting here forks the future)", time(props.horizon)) } }
+                if past && props.can_act { { format!(" (of {}; acting here forks the future)", time(props.horizon)) } }
+                if past && !props.can_act { { format!(" (of {})", time(props.horizon)) } }
             </span>
         </div>
     }
@@ -1182,6 +1265,9 @@ fn StatsPanel(props: &StateProps) -> Html {
             <p>{ format!("Phase-1 runs: {} · leader changes: {} · mean latency {} · max {} · {} ok, {} failed, {} unknown",
                 stats.phase1_runs, stats.leader_changes, time(Time(stats.mean_latency_us())),
                 time(Time(stats.latency_max_us)), stats.completed_ok, stats.failed, stats.unknown) }</p>
+            <p class="hint">{ format!("Seed {} · trace hash ", sim.scenario().seed) }
+                <code data-testid="trace-hash">{ format!("{:016x}", sim.trace_hash()) }</code>
+                { " (the same scenario replayed to the same moment gives the same hash)" }</p>
             <p class="hint" data-testid="perf">{ format!("Work per frame (advance + render): {}", perf::summary()) }</p>
         </section>
     }

@@ -12,6 +12,10 @@
 //! - `app`: the components; `keys`: keyboard shortcuts; `perf`: per-frame work measurement.
 //! - `members`: adding and removing nodes, snapshots and compaction in the log view, the
 //!   comparison of the two ways to catch up, pausing nodes and holding links.
+//! - `share`: what the URL opens (share links, embed settings, panels) and the embed
+//!   snippet; `import`: someone else's history, checked and laid out; `export`: the files
+//!   the page saves; `dom`: the browser glue for all three (clipboard, downloads, uploads,
+//!   the embed's height messages, standalone SVG).
 //! - `geometry`, `format`: layout math and words.
 //!
 //! The logic below the views (the reducer, geometry, formatting, shortcuts) is plain Rust and
@@ -19,9 +23,14 @@
 
 pub mod app;
 pub mod derived;
+pub mod dom;
+pub mod export;
 pub mod format;
 pub mod geometry;
+pub mod import;
 pub mod keys;
 pub mod members;
 pub mod perf;
+pub mod share;
 pub mod state;
+pub mod tools;

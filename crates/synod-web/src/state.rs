@@ -22,13 +22,23 @@
 //! Playing on from there replays the recorded future. Acting at an earlier moment forks:
 //! the scenario is cut at `t` ([`Scenario::truncated`]), replayed, and the new intervention
 //! starts a different future.
+//!
+//! ## Share links
+//!
+//! A link is the same replay from another browser: [`Playground::share_state`] takes the
+//! whole scenario (the recorded future included), the moment shown (with an event count
+//! when the visitor stepped to a point between two events of one microsecond), playing or
+//! paused, and the panels; [`Playground::from_share`] replays it to that moment, so the
+//! trace hash is the sharer's. The recorded future stays ahead, as after a scrub.
 
 use crate::derived::{CheckView, Derived};
+use crate::share::{Page, Panel};
 use serde::{Deserialize, Serialize};
 use std::cell::{Ref, RefCell};
 use std::collections::BTreeSet;
 use std::rc::Rc;
 use synod_core::{Bug, Bugs, CatchUpMethod, ClientId, KvOp, NodeId, Protocol, ReadMode};
+use synod_sim::link::ShareState;
 use synod_sim::rng::Ratio;
 use synod_sim::scenario::NetworkConfig;
 use synod_sim::world::Endpoint;
@@ -54,6 +64,11 @@ pub const DEFAULT_SPEED: u32 = 100;
 
 /// How many events "step to the next completion" may process before giving up.
 const MAX_STEPS_TO_COMPLETION: u32 = 200_000;
+
+/// The latest virtual moment a share link may open at. Opening replays the scenario from
+/// zero to there before the page shows anything, so a link (or a `t` parameter) asking for
+/// hours of virtual time is refused with a reason rather than freezing the page.
+pub const MAX_OPEN_US: u64 = 15 * 60 * 1_000_000;
 
 /// The extra delay a visitor adds to one message.
 pub const DELAY_US: u64 = 200_000;
@@ -140,6 +155,20 @@ impl Setup {
             w.think_max_us = 1_600_000;
         }
         s
+    }
+
+    /// The setup a scenario was made from, as near as the setup bar can show it (the
+    /// scenario itself, not this, is what runs).
+    pub fn of_scenario(s: &Scenario) -> Setup {
+        Setup {
+            protocol: s.cluster.protocol,
+            read_mode: s.cluster.read_mode,
+            nodes: s.cluster.nodes,
+            clients: s.clients.count,
+            bug: s.cluster.bugs.iter().next(),
+            seed: s.seed,
+            snapshot_every: s.cluster.snapshot_every,
+        }
     }
 
     /// One sentence on what the chosen combination guarantees.
@@ -263,6 +292,8 @@ pub struct Playground {
     /// [`PANEL_EVERY_FRAMES`] frames while playing, so that only the moving pictures
     /// (cluster, timeline, clock) pay for every frame.
     pub panel_revision: u64,
+    /// How the page is framed: panels shown, chrome, read-only, theme, the link banner.
+    pub page: Page,
 }
 
 /// While playing, the side panels render again every this many changed frames.
@@ -349,6 +380,69 @@ pub enum Action {
     SetFilter(String),
     ToggleHelp,
     DismissNotice,
+    /// Replay a share link's scenario to its position, with its view.
+    Open(Box<ShareState>),
+    /// Start again from a scenario (a scenario file), keeping the page's framing.
+    LoadScenario(Box<Scenario>),
+    /// Show or hide a panel.
+    TogglePanel(Panel),
+    /// Show this in the banner (a link that could not be opened).
+    Banner(String),
+    DismissBanner,
+}
+
+impl Action {
+    /// Whether the action changes the scenario (an intervention or a new setup): what a
+    /// read-only page refuses. Every variant is listed, so a new one must be classified.
+    pub fn changes_scenario(&self) -> bool {
+        match self {
+            Action::Crash(_)
+            | Action::Restart(_)
+            | Action::Partition
+            | Action::Heal
+            | Action::DropMessage(_)
+            | Action::DuplicateMessage(_)
+            | Action::DelayMessage(_)
+            | Action::SetLoss(_)
+            | Action::SetDuplicate(_)
+            | Action::SetLatency(_)
+            | Action::SetWorkload(_)
+            | Action::Configure(_)
+            | Action::Submit { .. }
+            | Action::AddNode(_)
+            | Action::RemoveNode(_)
+            | Action::SnapshotNow(_)
+            | Action::PauseNode(_)
+            | Action::ResumeNode(_)
+            | Action::Hold { .. }
+            | Action::Release { .. }
+            | Action::LoadScenario(_) => true,
+            Action::Frame { .. }
+            | Action::Play
+            | Action::Pause
+            | Action::TogglePlay
+            | Action::Step
+            | Action::StepToCompletion
+            | Action::SetSpeed(_)
+            | Action::Faster
+            | Action::Slower
+            | Action::Scrub(_)
+            | Action::ScrubBy(_)
+            | Action::Escape
+            | Action::Pick(_)
+            | Action::EditKey { .. }
+            | Action::EditValue { .. }
+            | Action::SetTarget { .. }
+            | Action::Select(_)
+            | Action::SetFilter(_)
+            | Action::ToggleHelp
+            | Action::DismissNotice
+            | Action::Open(_)
+            | Action::TogglePanel(_)
+            | Action::Banner(_)
+            | Action::DismissBanner => false,
+        }
+    }
 }
 
 impl Playground {
@@ -360,6 +454,12 @@ impl Playground {
     /// A playground for a setup.
     pub fn with_setup(setup: Setup) -> Result<Playground, String> {
         let scenario = setup.scenario();
+        Playground::with_scenario(setup, scenario)
+    }
+
+    /// A playground running `scenario` (interventions included: they are replayed as time
+    /// reaches them), shown in the setup bar as `setup`.
+    fn with_scenario(setup: Setup, scenario: Scenario) -> Result<Playground, String> {
         let sim = Simulation::new(scenario.clone()).map_err(|e| e.to_string())?;
         let nodes = sim.node_count();
         let inputs = (0..sim.client_count())
@@ -384,9 +484,75 @@ impl Playground {
             forks: 0,
             revision: 0,
             panel_revision: 0,
+            page: Page::default(),
         };
         p.refresh();
         Ok(p)
+    }
+
+    /// The world a share link describes: its scenario replayed from zero to the link's
+    /// position, so the state (trace hash included) is the sharer's, with the recorded
+    /// future still ahead; playing or paused, and framed, as the link says.
+    pub fn from_share(share: &ShareState) -> Result<Playground, String> {
+        if share.start_position_us() > MAX_OPEN_US {
+            return Err(format!(
+                "it opens at {} of virtual time, and the page replays at most {} when it \
+                 opens a link",
+                crate::format::time(Time(share.start_position_us())),
+                crate::format::time(Time(MAX_OPEN_US))
+            ));
+        }
+        let scenario = share.scenario.clone();
+        let last = scenario.interventions.last().map_or(Time::ZERO, |t| t.at);
+        let mut p = Playground::with_scenario(Setup::of_scenario(&scenario), scenario)?;
+        let at = Time(share.start_position_us());
+        match share.view.position_events {
+            Some(events) if share.view.embed.start_at_us.is_none() => {
+                p.sim.sim_mut().replay_to(at, events)
+            }
+            _ => p.sim.sim_mut().run_until(at),
+        }
+        p.horizon = at.max(last);
+        p.view.playing = share.starts_playing();
+        p.page = Page::from_view(&share.view);
+        p.restore_controls();
+        p.refresh();
+        Ok(p)
+    }
+
+    /// The page as the URL asks for it: the link's world, or the default one (with the
+    /// query's settings) when there is no link or a bad one, whose message is the banner.
+    pub fn from_opening(o: &crate::share::Opening) -> Playground {
+        let share = ShareState {
+            view: o.view.clone(),
+            ..o.share
+                .clone()
+                .unwrap_or_else(|| ShareState::new(Setup::default().scenario()))
+        };
+        let mut p = Playground::from_share(&share).unwrap_or_else(|e| {
+            let mut p = Playground::new();
+            p.page.banner = Some(format!("This scenario could not be opened: {e}"));
+            p
+        });
+        if let Some(b) = o.page().banner {
+            p.page.banner = Some(b);
+        }
+        p
+    }
+
+    /// What a share link of this moment carries: the whole scenario (the recorded future
+    /// included), the moment shown, whether it plays, and the panels shown.
+    pub fn share_state(&self) -> ShareState {
+        ShareState {
+            scenario: self.sim().scenario().clone(),
+            view: synod_sim::link::ViewState {
+                position_us: Some(self.now().as_us()),
+                position_events: self.sim().mid_moment().then(|| self.sim().stats().events),
+                panels: self.page.panels.names(),
+                playing: self.view.playing,
+                embed: synod_sim::link::EmbedOptions::default(),
+            },
+        }
     }
 
     /// The simulation, to read.
@@ -422,6 +588,12 @@ impl Playground {
 
     /// Applies one action. Returns `false` when nothing changed (so the view can skip work).
     pub fn apply(&mut self, action: Action) -> bool {
+        if self.page.read_only && action.changes_scenario() {
+            self.notice =
+                Some("This view is read-only: it can be played and scrubbed, not changed.".into());
+            self.refresh();
+            return true;
+        }
         match action {
             Action::Frame { now_ms } => return self.frame(now_ms),
             Action::Play => self.play(),
@@ -519,6 +691,21 @@ impl Playground {
             Action::SetFilter(f) => self.view.filter = f,
             Action::ToggleHelp => self.view.help = !self.view.help,
             Action::DismissNotice => self.notice = None,
+            Action::Open(share) => self.open(&share, None),
+            Action::LoadScenario(scenario) => {
+                let page = Page {
+                    banner: None,
+                    ..self.page.clone()
+                };
+                self.open(&ShareState::new(*scenario), Some(page));
+                self.view.playing = true;
+            }
+            Action::TogglePanel(panel) => {
+                let on = !self.page.panels.has(panel);
+                self.page.panels = self.page.panels.with(panel, on);
+            }
+            Action::Banner(text) => self.page.banner = Some(text),
+            Action::DismissBanner => self.page.banner = None,
         }
         self.refresh();
         true
@@ -713,11 +900,29 @@ impl Playground {
                     playing: true,
                     ..self.view.clone()
                 };
+                fresh.page = self.page.clone();
                 fresh.revision = self.revision;
                 fresh.panel_revision = self.revision;
                 *self = fresh;
             }
             Err(e) => self.notice = Some(e),
+        }
+    }
+
+    /// Replaces the world with a shared one; `page` keeps the current framing instead of the
+    /// link's. A scenario the simulator refuses leaves everything as it was.
+    fn open(&mut self, share: &ShareState, page: Option<Page>) {
+        match Playground::from_share(share) {
+            Ok(mut fresh) => {
+                fresh.view.speed = self.view.speed;
+                if let Some(page) = page {
+                    fresh.page = page;
+                }
+                fresh.revision = self.revision;
+                fresh.panel_revision = self.revision;
+                *self = fresh;
+            }
+            Err(e) => self.page.banner = Some(format!("This scenario could not be opened: {e}")),
         }
     }
 

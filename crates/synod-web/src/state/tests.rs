@@ -343,3 +343,203 @@ fn side_panels_follow_actions_at_once_and_frames_every_few() {
     p = Reducible::reduce(p, Action::ToggleHelp);
     assert_eq!(p.panel_revision, p.revision);
 }
+
+// ---- share links ----
+
+/// A playground that played a while, had its leader crashed, played on, and was paused.
+fn shared_world() -> Playground {
+    let mut p = Playground::new();
+    p.apply(Action::SetSpeed(1000));
+    play_ms(&mut p, 1500);
+    let l = leader(&p).expect("a leader after 1.5 s");
+    p.apply(Action::Crash(l));
+    play_ms(&mut p, 1200);
+    p.apply(Action::Pause);
+    p
+}
+
+#[test]
+fn a_share_link_reopens_the_same_world_at_the_same_moment() {
+    let p = shared_world();
+    let link = synod_sim::link::encode(&p.share_state());
+    let opened = crate::share::open("", &link);
+    let q = Playground::from_share(opened.share.as_ref().expect("the link opens")).unwrap();
+    assert_eq!(q.now(), p.now());
+    assert_eq!(q.sim().trace_hash(), p.sim().trace_hash());
+    assert_eq!(q.sim().history(), p.sim().history());
+    assert_eq!(q.views().to_vec(), p.views().to_vec());
+    assert!(!q.view.playing, "the sharer had paused");
+    assert_eq!(q.setup, p.setup);
+    assert!(q
+        .sim()
+        .trace()
+        .iter()
+        .any(|r| matches!(r.kind, synod_sim::TraceKind::Crashed { .. })));
+}
+
+#[test]
+fn a_link_made_in_the_past_keeps_the_recorded_future_ahead() {
+    let mut p = shared_world();
+    let end = p.now();
+    p.apply(Action::Scrub(800_000));
+    let q = Playground::from_share(&p.share_state()).unwrap();
+    assert_eq!(q.now(), Time(800_000));
+    assert_eq!(q.sim().trace_hash(), p.sim().trace_hash());
+    assert!(q.in_the_past(), "the crash after 0.8 s is still ahead");
+    // Playing on replays the same future (the link carries no horizon: past the last
+    // intervention, the future is the seed's).
+    let (mut p, mut q) = (p, q);
+    run_virtual(&mut p, end.as_us() - 800_000);
+    run_virtual(&mut q, end.as_us() - 800_000);
+    assert_eq!(q.now(), end);
+    assert_eq!(q.sim().trace_hash(), p.sim().trace_hash());
+}
+
+#[test]
+fn panels_and_playing_travel_in_the_link() {
+    let mut p = Playground::new();
+    p.apply(Action::TogglePanel(crate::share::Panel::Narration));
+    let s = p.share_state();
+    assert!(s.view.playing);
+    assert!(!s.view.panels.iter().any(|n| n == "narration"));
+    let q = Playground::from_share(&s).unwrap();
+    assert!(q.view.playing);
+    assert_eq!(q.page.panels, p.page.panels);
+}
+
+#[test]
+fn a_read_only_page_refuses_every_change_to_the_scenario_but_plays_and_scrubs() {
+    let mut s = shared_world().share_state();
+    s.view.embed.read_only = true;
+    let mut q = Playground::from_share(&s).unwrap();
+    let before = q.sim().scenario().clone();
+    for a in [
+        Action::Crash(NodeId(0)),
+        Action::Heal,
+        Action::SetLoss(100),
+        Action::SetWorkload(false),
+        Action::Configure(Setup::default()),
+        Action::Submit {
+            client: ClientId(0),
+            op: OpKind::Set,
+        },
+        Action::LoadScenario(Box::new(Scenario::single_node(1))),
+    ] {
+        assert!(a.changes_scenario(), "{a:?}");
+        q.apply(a);
+        assert!(q.notice.as_deref().unwrap_or("").contains("read-only"));
+    }
+    assert_eq!(q.sim().scenario(), &before);
+    q.apply(Action::Play);
+    play_ms(&mut q, 500);
+    assert!(q.now() > Time(2_000_000));
+    q.apply(Action::Scrub(100_000));
+    assert_eq!(q.now(), Time(100_000));
+}
+
+#[test]
+fn a_scenario_file_replaces_the_world_and_keeps_the_framing() {
+    let mut p = Playground::new();
+    p.apply(Action::TogglePanel(crate::share::Panel::Stats));
+    let mut s = Scenario::cluster(5, 5, Protocol::BasicPaxos, 2);
+    s.interventions.push(synod_sim::Timed {
+        at: Time(300_000),
+        action: Intervention::Crash { node: NodeId(4) },
+    });
+    p.apply(Action::LoadScenario(Box::new(s.clone())));
+    assert_eq!(p.sim().scenario(), &s);
+    assert_eq!(p.setup.protocol, Protocol::BasicPaxos);
+    assert_eq!(p.setup.nodes, 5);
+    assert!(!p.page.panels.has(crate::share::Panel::Stats));
+    run_virtual(&mut p, 400_000);
+    assert!(p.views()[4].is_none(), "the recorded crash replays");
+}
+
+#[test]
+fn a_bad_link_opens_the_default_playground_playing_with_the_reason() {
+    let good = synod_sim::link::encode(&shared_world().share_state());
+    let p = Playground::from_opening(&crate::share::open("", &good[..good.len() / 2]));
+    assert_eq!(p.now(), Time::ZERO);
+    assert_eq!(p.setup, Setup::default());
+    assert!(p.view.playing);
+    let banner = p.page.banner.as_deref().unwrap_or("");
+    assert!(banner.contains("incomplete"), "{banner}");
+    let q = Playground::from_opening(&crate::share::open("", ""));
+    assert_eq!(q.page.banner, None);
+    assert!(q.view.playing);
+    assert_eq!(q.sim().trace_hash(), p.sim().trace_hash());
+}
+
+#[test]
+fn query_settings_apply_to_the_default_playground_too() {
+    let p = Playground::from_opening(&crate::share::open(
+        "embed&start=paused&t=1.5s&readonly",
+        "",
+    ));
+    assert!(!p.view.playing && !p.page.chrome && p.page.read_only);
+    assert_eq!(p.now(), Time(1_500_000));
+}
+
+#[test]
+fn a_link_that_opens_hours_in_is_refused_with_the_reason_not_replayed() {
+    let mut s = ShareState::new(Setup::default().scenario());
+    s.view.position_us = Some(MAX_OPEN_US + 1);
+    let e = Playground::from_share(&s).unwrap_err();
+    assert!(e.contains("900.000 s"), "{e}");
+    let p = Playground::from_opening(&crate::share::open("", &synod_sim::link::encode(&s)));
+    assert_eq!(p.now(), Time::ZERO);
+    assert!(p
+        .page
+        .banner
+        .as_deref()
+        .unwrap_or("")
+        .contains("replays at most"));
+    let mut q = Playground::new();
+    let before = q.sim().trace_hash();
+    q.apply(Action::Open(Box::new(s.clone())));
+    assert_eq!(q.sim().trace_hash(), before, "the world stays");
+    assert!(q.page.banner.is_some());
+    s.view.position_us = Some(MAX_OPEN_US);
+    s.scenario.clients.workload = None;
+    assert!(Playground::from_share(&s).is_ok());
+}
+
+#[test]
+fn a_link_made_between_two_events_of_one_microsecond_reopens_between_them() {
+    // With a fixed latency, a leader's broadcast reaches every follower in the same
+    // microsecond.
+    let mut s = Setup::default().scenario();
+    s.network.latency_min_us = 30_000;
+    s.network.latency_max_us = 30_000;
+    let mut p = Playground::new();
+    p.apply(Action::LoadScenario(Box::new(s)));
+    p.apply(Action::SetSpeed(1000));
+    play_ms(&mut p, 600);
+    // Step until the next event shares the current microsecond.
+    let mut found = false;
+    for _ in 0..20_000 {
+        p.apply(Action::Step);
+        if p.sim().mid_moment() {
+            found = true;
+            break;
+        }
+    }
+    assert!(found, "no two events ever shared a microsecond");
+    let s = p.share_state();
+    assert_eq!(s.view.position_events, Some(p.sim().stats().events));
+    let opened = crate::share::open("", &synod_sim::link::encode(&s));
+    let q = Playground::from_share(opened.share.as_ref().unwrap()).unwrap();
+    assert_eq!(q.now(), p.now());
+    assert_eq!(q.sim().stats().events, p.sim().stats().events);
+    assert_eq!(q.sim().trace_hash(), p.sim().trace_hash());
+    // Without the count, the replay would run past the sharer's moment.
+    let mut whole = s.clone();
+    whole.view.position_events = None;
+    let r = Playground::from_share(&whole).unwrap();
+    assert_ne!(r.sim().trace_hash(), p.sim().trace_hash());
+    // An ordinary moment carries no count.
+    p.apply(Action::Play);
+    play_ms(&mut p, 100);
+    p.apply(Action::Pause);
+    assert_eq!(p.share_state().view.position_events, None);
+}
