@@ -91,7 +91,7 @@ use crate::kv::{KvResult, KvStore, StateMachine};
 use crate::membership::{AdminCommand, AdminError, Learner, Membership, Snapshot, CONFIG_DELAY};
 use crate::message::{
     write_effect, ClientRequest, Command, KeyWrite, Message, PromiseEntry, ReadReport, ReplyStatus,
-    Value,
+    Value, VoterSet,
 };
 use crate::node::{
     emit, reply, send, AcceptedValue, CatchUpProgress, Durable, DurableWrite, Engine, Event,
@@ -938,6 +938,10 @@ impl PaxosNode {
     /// and a copy that rule skips is not reported. Only the prefix counts: a write above this
     /// node's first gap may still turn out to be a copy of a command chosen in the gap, so
     /// it is reported as not known to be decided, and the client asks again.
+    ///
+    /// The report also names the voter sets that may govern slots from the node's decided
+    /// prefix on, including reconfigurations it has only accepted, so that the reader can
+    /// tell whose majority it needs when the membership changes (see [`crate::quorum_read`]).
     pub fn read_report(&self, key: &str) -> ReadReport {
         let upto = self.decided_upto();
         let dedup = !self.has(Bug::NoDedup);
@@ -956,11 +960,43 @@ impl PaxosNode {
             .map(|(s, _)| *s)
             .collect();
         slots.extend(self.durable.decided.range(compacted..).map(|(s, _)| *s));
-        let mut newest = None;
+        // The log below the snapshot is gone, but the snapshot remembers the last write to
+        // each key it covers: that write is decided and took effect, and the snapshot's
+        // table holds the value it left.
+        let in_force = self
+            .configs
+            .range(..=upto)
+            .next_back()
+            .or_else(|| self.configs.iter().next());
+        let mut governing: Vec<VoterSet> = in_force
+            .into_iter()
+            .chain(self.configs.range(upto.next()..))
+            .map(|(from, m)| VoterSet {
+                from: *from,
+                voters: m.voters.clone(),
+            })
+            .collect();
+        let mut newest = self.durable.snapshot.as_ref().and_then(|s| {
+            s.last_write(key).map(|w| KeyWrite {
+                slot: w.slot,
+                ballot: Ballot::ZERO,
+                id: w.id,
+                decided: true,
+                value: s.store.get(key).map(str::to_owned),
+            })
+        });
         for slot in slots {
             let Some((value, ballot)) = self.value_at(slot) else {
                 continue;
             };
+            if let Value::Reconfigure(m) = value {
+                if !self.durable.decided.contains_key(&slot) {
+                    governing.push(VoterSet {
+                        from: Slot(slot.0 + CONFIG_DELAY),
+                        voters: m.voters.clone(),
+                    });
+                }
+            }
             let Some(command) = value.command() else {
                 continue;
             };
@@ -989,6 +1025,7 @@ impl PaxosNode {
             key: key.to_owned(),
             newest,
             decided_upto: upto,
+            governing,
         }
     }
 

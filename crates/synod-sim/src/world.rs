@@ -336,9 +336,8 @@ struct Pending {
     history: usize,
     target: NodeId,
     attempt: u32,
-    /// For a quorum read: the reports collected this round, and the voters asked.
+    /// For a quorum read: the reports collected this round.
     quorum: Option<Collector>,
-    voters: Vec<NodeId>,
     /// When the current quorum-read round started: reports sent before it belong to an
     /// earlier round and are not counted (else every late report of a round could start
     /// yet another round).
@@ -1207,16 +1206,15 @@ impl Simulation {
         let quorum_read = op.is_read()
             && c.read_mode == ReadMode::Quorum
             && matches!(c.protocol, Protocol::BasicPaxos | Protocol::MultiPaxos);
-        // A quorum read asks the voters in force; the cluster may have grown or shrunk.
-        let voters = if quorum_read {
-            self.current_membership()
-                .map(|m| m.voters)
-                .unwrap_or_else(|| (0..self.node_count()).map(NodeId).collect())
-        } else {
-            Vec::new()
-        };
-        let quorum = quorum_read
-            .then(|| Collector::new(op.key(), voters.len() as u8, &self.scenario.cluster.bugs));
+        // The voters in force as far as the nodes know: only a first guess at how many reports
+        // a read needs, since the cluster may have grown or shrunk. The reports themselves
+        // say whose majority the read needs (see `synod_core::quorum_read`).
+        let quorum = quorum_read.then(|| {
+            let voters = self
+                .current_membership()
+                .map_or(self.node_count(), |m| m.voters.len() as u8);
+            Collector::new(op.key(), voters, &self.scenario.cluster.bugs)
+        });
         self.history.push(HistoryEntry {
             client,
             id,
@@ -1232,15 +1230,14 @@ impl Simulation {
             target: node,
             attempt: 1,
             quorum,
-            voters,
             round_started: self.now,
         });
         self.record(TraceKind::Invoked { client, id });
         self.send_pending(client);
     }
 
-    /// Sends the client's outstanding command (to every node for a quorum read) and arms its
-    /// timeout.
+    /// Sends the client's outstanding command (to every node for a quorum read: voters of a
+    /// membership the client has not heard of may be needed) and arms its timeout.
     fn send_pending(&mut self, client: ClientId) {
         let timeout = self.scenario.clients.timeout_us;
         self.arm_timer(client, timeout);
@@ -1252,7 +1249,7 @@ impl Simulation {
             command: pending.command.clone(),
         };
         let targets: Vec<NodeId> = if pending.quorum.is_some() {
-            pending.voters.clone()
+            (0..self.node_count()).map(NodeId).collect()
         } else {
             vec![pending.target]
         };
@@ -1305,9 +1302,6 @@ impl Simulation {
                 let (Some(collector), Endpoint::Node(node)) = (&mut pending.quorum, from) else {
                     return;
                 };
-                if !pending.voters.contains(&node) {
-                    return;
-                }
                 match collector.offer(node, report) {
                     Verdict::Waiting { .. } => {}
                     Verdict::Value { value, .. } => {
