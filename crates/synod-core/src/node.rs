@@ -776,6 +776,8 @@ pub struct CatchUpProgress {
 
 /// The per-protocol state machines behind [`Node`].
 pub(crate) trait Engine: fmt::Debug {
+    /// Adopts new timer lengths from the next tick on (see [`Node::set_timing`]).
+    fn set_timing(&mut self, timing: Timing);
     fn on_client(&mut self, from: ClientId, request: ClientRequest, out: &mut Outbox);
     fn on_message(&mut self, from: NodeId, msg: Message, out: &mut Outbox);
     fn on_tick(&mut self, entropy: u64, out: &mut Outbox);
@@ -938,6 +940,15 @@ impl Node {
         let mut out = std::mem::take(&mut self.outbox);
         self.engine_mut().on_tick(entropy, &mut out);
         self.outbox = out;
+    }
+
+    /// The host changed the timer lengths (for instance because the network got slower,
+    /// see [`Timing::for_round_trip`]). Timers already running keep their deadlines; the
+    /// new lengths apply from the next time each is armed. Like the rest of the
+    /// configuration, the timing is not durable: the host passes it again on restart.
+    pub fn set_timing(&mut self, timing: Timing) {
+        self.config.timing = timing;
+        self.engine_mut().set_timing(timing);
     }
 
     /// The next thing the node wants done, in order.

@@ -86,6 +86,7 @@
 
 use crate::bugs::Bug;
 use crate::config::ReadMode;
+use crate::config::Timing;
 use crate::ids::{Ballot, ClientId, CommandId, NodeId, Slot};
 use crate::kv::{KvResult, KvStore, StateMachine};
 use crate::membership::{AdminCommand, AdminError, Learner, Membership, Snapshot, CONFIG_DELAY};
@@ -2156,6 +2157,10 @@ impl PaxosNode {
 }
 
 impl Engine for PaxosNode {
+    fn set_timing(&mut self, timing: Timing) {
+        self.config.timing = timing;
+    }
+
     fn on_client(&mut self, from: ClientId, request: ClientRequest, out: &mut Outbox) {
         self.take_client(from, request, out);
         self.settle(out);

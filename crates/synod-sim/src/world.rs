@@ -35,7 +35,7 @@ use synod_core::kv::Fnv64;
 use synod_core::{
     AdminCommand, AdminError, CatchUpMethod, ClientId, ClientReply, ClientRequest, Collector,
     Command, CommandId, Durable, Event, KvOp, KvResult, Message, Node, NodeConfig, NodeId,
-    NodeView, Output, Protocol, ReadMode, ReplyStatus, Role, Verdict, CONFIG_DELAY,
+    NodeView, Output, Protocol, ReadMode, ReplyStatus, Role, Timing, Verdict, CONFIG_DELAY,
 };
 
 /// Identifies one message on the wire.
@@ -414,8 +414,8 @@ impl Simulation {
         let nodes = members
             .iter()
             .map(|&id| {
-                let config =
-                    node_config(&scenario, NodeConfig::new(id, members.clone(), c.protocol));
+                let base = NodeConfig::new(id, members.clone(), c.protocol);
+                let config = node_config(&scenario, &scenario.network, base);
                 node_slot(&scenario, config)
             })
             .collect::<Result<Vec<_>, SimError>>()?;
@@ -833,7 +833,18 @@ impl Simulation {
                     self.schedule(at, Queued::Deliver(msg));
                 }
             }
-            Intervention::SetNetwork { network } => self.network = network,
+            Intervention::SetNetwork { network } => {
+                // Timers follow the network: a node whose timeouts are shorter than a round
+                // trip never completes an election (see `Timing::for_round_trip`).
+                let timing = node_timing(&self.scenario, &network);
+                for slot in &mut self.nodes {
+                    slot.config.timing = timing;
+                    if let Some(node) = &mut slot.node {
+                        node.set_timing(timing);
+                    }
+                }
+                self.network = network;
+            }
             Intervention::AddNode { catch_up } => {
                 // One membership change at a time: a join waits until earlier changes are in
                 // force, so the new node starts out knowing the current voters.
@@ -1042,6 +1053,7 @@ impl Simulation {
             .unwrap_or_else(|| (0..self.scenario.cluster.nodes).map(NodeId).collect());
         let config = node_config(
             &self.scenario,
+            &self.network,
             NodeConfig::learner(id, voters, self.scenario.cluster.protocol),
         );
         let slot = node_slot(&self.scenario, config).expect("validated: multi-paxos learner");
@@ -1428,18 +1440,31 @@ impl Simulation {
 }
 
 /// A node's configuration from the scenario's cluster settings.
-fn node_config(scenario: &Scenario, base: NodeConfig) -> NodeConfig {
+fn node_config(scenario: &Scenario, network: &NetworkConfig, base: NodeConfig) -> NodeConfig {
     let c = &scenario.cluster;
     let id = base.id;
     NodeConfig {
         service_ticks: c.service_ticks,
         read_mode: c.read_mode,
         bugs: c.bugs.clone(),
-        timing: c.timing,
+        timing: node_timing(scenario, network),
         snapshot_every: c.snapshot_every,
         clock_skew_ticks: c.clock_skew_ticks.get(id.index()).copied().unwrap_or(0),
         ..base
     }
+}
+
+/// The scenario's timing, stretched to the network's typical round trip (the sum of the
+/// shortest and the longest one-way latency, in whole ticks; slow messages are the
+/// exception the retries are for). The playground's latency slider reaches a second one
+/// way, a hundred ticks; the default timers assume a few.
+pub fn node_timing(scenario: &Scenario, network: &NetworkConfig) -> Timing {
+    let tick_us = scenario.cluster.tick_us.max(1);
+    let round_trip_us = network
+        .latency_min_us
+        .saturating_add(network.latency_max_us);
+    let ticks = u32::try_from(round_trip_us.div_ceil(tick_us)).unwrap_or(u32::MAX);
+    scenario.cluster.timing.for_round_trip(ticks)
 }
 
 /// A fresh node in its slot, with its own jitter stream.
