@@ -638,7 +638,7 @@ impl PaxosNode {
             // Commands waiting here will never be proposed by this node.
             for command in std::mem::take(&mut self.pending) {
                 if let Some(client) = self.replica.unwait(command.id) {
-                    let leader = self.leader_hint.filter(|l| *l != self.config.id);
+                    let leader = self.non_voter_hint();
                     reply(out, client, command.id, ReplyStatus::Redirect { leader });
                 }
             }
@@ -2107,6 +2107,18 @@ impl PaxosNode {
         self.campaign(out);
     }
 
+    /// Where a node that does not vote sends clients: the leader it knows of, if that node
+    /// still votes, or else a voter of the newest membership it knows (which leads, or
+    /// knows who does, or soon campaigns). A removed node's leader may have been removed
+    /// too, and two removed nodes naming each other sent a client back and forth forever.
+    fn non_voter_hint(&self) -> Option<NodeId> {
+        let me = self.config.id;
+        let m = self.latest_membership();
+        self.leader_hint
+            .filter(|l| *l != me && m.is_voter(*l))
+            .or_else(|| m.voters.iter().copied().find(|v| *v != me))
+    }
+
     fn take_client(&mut self, from: ClientId, request: ClientRequest, out: &mut Outbox) {
         let command = request.command;
         let id = command.id;
@@ -2130,7 +2142,7 @@ impl PaxosNode {
         }
         if !self.is_voter() {
             // Learners and removed nodes do not take commands.
-            let leader = self.leader_hint.filter(|l| *l != self.config.id);
+            let leader = self.non_voter_hint();
             emit(out, Event::Redirected { id, leader });
             reply(out, from, id, ReplyStatus::Redirect { leader });
             return;
