@@ -26,6 +26,7 @@
 use crate::oracle::{Oracle, Oracles, Violation};
 use crate::rng::Rng;
 use crate::scenario::{Intervention, NetworkConfig, Scenario, ScenarioError, Timed};
+use crate::structured_hash::hash_serialized;
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
@@ -911,11 +912,14 @@ impl Simulation {
     }
 
     fn send(&mut self, from: Endpoint, to: Endpoint, payload: Payload) {
-        *self
-            .stats
-            .sent
-            .entry(payload.kind().to_owned())
-            .or_default() += 1;
+        // The kinds are a handful of names: look up before allocating a key.
+        let kind = payload.kind();
+        match self.stats.sent.get_mut(kind) {
+            Some(count) => *count += 1,
+            None => {
+                self.stats.sent.insert(kind.to_owned(), 1);
+            }
+        }
         let copies = if self.net.chance(self.network.duplicate) {
             2
         } else {
@@ -1533,35 +1537,21 @@ fn hash_kind(h: &mut Fnv64, kind: &TraceKind) {
         TraceKind::Restarted { node } => h.write(&[10, node.0]),
         TraceKind::Node { node, event } => {
             h.write(&[8, node.0]);
-            use std::fmt::Write;
-            let _ = write!(HashWriter(h), "{event}");
+            hash_serialized(h, event);
         }
         TraceKind::Intervened { action } => {
             h.write(&[12]);
-            let json = serde_json::to_string(action).expect("interventions serialize");
-            h.write_str(&json);
+            hash_serialized(h, action);
         }
         TraceKind::AdminAccepted { node, command } => {
             h.write(&[13, node.0]);
-            let json = serde_json::to_string(command).expect("commands serialize");
-            h.write_str(&json);
+            hash_serialized(h, command);
         }
         TraceKind::AdminRefused { command, reason } => {
             h.write(&[14]);
-            let json = serde_json::to_string(command).expect("commands serialize");
-            h.write_str(&json);
+            hash_serialized(h, command);
             h.write_str(reason);
         }
-    }
-}
-
-/// Feeds formatted text straight into the hash, without building a string.
-struct HashWriter<'a>(&'a mut Fnv64);
-
-impl fmt::Write for HashWriter<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.write(s.as_bytes());
-        Ok(())
     }
 }
 
