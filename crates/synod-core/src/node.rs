@@ -227,27 +227,26 @@ pub enum DurableWrite {
 impl Durable {
     /// Records one write, as stable storage would.
     pub fn apply(&mut self, write: &DurableWrite) {
+        self.record(write.clone());
+    }
+
+    /// Records one write the host owns, without copying the value it carries.
+    pub fn record(&mut self, write: DurableWrite) {
         match write {
-            DurableWrite::Promise { ballot } => self.promised = self.promised.max(*ballot),
+            DurableWrite::Promise { ballot } => self.promised = self.promised.max(ballot),
             DurableWrite::Accept {
                 slot,
                 ballot,
                 value,
             } => {
-                self.promised = self.promised.max(*ballot);
-                self.accepted.insert(
-                    *slot,
-                    AcceptedValue {
-                        ballot: *ballot,
-                        value: value.clone(),
-                    },
-                );
+                self.promised = self.promised.max(ballot);
+                self.accepted.insert(slot, AcceptedValue { ballot, value });
             }
             DurableWrite::Decide { slot, value } => {
                 // A decided slot never changes: the first decision written is the one kept.
                 // A slot under the snapshot is decided already and stays compacted.
-                if *slot >= self.compacted_upto() {
-                    self.decided.entry(*slot).or_insert_with(|| value.clone());
+                if slot >= self.compacted_upto() {
+                    self.decided.entry(slot).or_insert(value);
                 }
             }
             DurableWrite::Snapshot { snapshot } => {
@@ -257,7 +256,7 @@ impl Durable {
                 let next = snapshot.next();
                 self.decided = self.decided.split_off(&next);
                 self.accepted = self.accepted.split_off(&next);
-                self.snapshot = Some(snapshot.clone());
+                self.snapshot = Some(snapshot);
             }
         }
     }

@@ -369,6 +369,68 @@ const ADMIN_RESEND_US: u64 = 3_000_000;
 /// Run the full oracle sweep every this many events.
 const SWEEP_EVERY: u64 = 512;
 
+/// The messages on the wire, by id. Ids are handed out in sequence and most messages are
+/// delivered within a few milliseconds of each other, so they live in a ring indexed by
+/// `id - first`: insertion appends, removal leaves a hole that the front is trimmed past,
+/// and a lookup is an index. (A search tree of envelopes spent a tenth of the simulator's
+/// time shifting envelopes inside its nodes.) A held message keeps the ring from shrinking
+/// below it until it is released; the ring then holds every id sent since, at most.
+#[derive(Clone, Debug, Default)]
+struct InFlight {
+    first: u64,
+    slots: VecDeque<Option<Envelope>>,
+}
+
+impl InFlight {
+    fn index(&self, id: MsgId) -> Option<usize> {
+        let i = id.0.checked_sub(self.first)?;
+        usize::try_from(i).ok().filter(|i| *i < self.slots.len())
+    }
+
+    /// Adds the message with the next id.
+    fn insert(&mut self, env: Envelope) {
+        if self.slots.is_empty() {
+            self.first = env.id.0;
+        }
+        assert_eq!(
+            env.id.0,
+            self.first + self.slots.len() as u64,
+            "message ids are sequential"
+        );
+        self.slots.push_back(Some(env));
+    }
+
+    fn get(&self, id: MsgId) -> Option<&Envelope> {
+        self.index(id).and_then(|i| self.slots[i].as_ref())
+    }
+
+    fn get_mut(&mut self, id: MsgId) -> Option<&mut Envelope> {
+        self.index(id).and_then(|i| self.slots[i].as_mut())
+    }
+
+    fn contains_key(&self, id: MsgId) -> bool {
+        self.get(id).is_some()
+    }
+
+    fn remove(&mut self, id: MsgId) -> Option<Envelope> {
+        let env = self.index(id).and_then(|i| self.slots[i].take());
+        while matches!(self.slots.front(), Some(None)) {
+            self.slots.pop_front();
+            self.first += 1;
+        }
+        env
+    }
+
+    /// The messages in id order.
+    fn values(&self) -> impl Iterator<Item = &Envelope> {
+        self.slots.iter().flatten()
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Envelope> {
+        self.slots.iter_mut().flatten()
+    }
+}
+
 /// A whole simulated world.
 #[derive(Clone, Debug)]
 pub struct Simulation {
@@ -381,7 +443,7 @@ pub struct Simulation {
     next_msg: u64,
     nodes: Vec<NodeSlot>,
     clients: Vec<ClientSlot>,
-    in_flight: BTreeMap<MsgId, Envelope>,
+    in_flight: InFlight,
     /// Messages no longer in flight (delivered or dropped), kept while the trace is
     /// recorded so the page can show what any past message carried.
     archive: BTreeMap<MsgId, Envelope>,
@@ -441,7 +503,7 @@ impl Simulation {
             next_msg: 0,
             nodes,
             clients,
-            in_flight: BTreeMap::new(),
+            in_flight: InFlight::default(),
             archive: BTreeMap::new(),
             blocked: BTreeSet::new(),
             held: BTreeSet::new(),
@@ -528,7 +590,7 @@ impl Simulation {
     /// Any message sent so far: in flight, or (while the trace is recorded) delivered or
     /// dropped.
     pub fn message(&self, id: MsgId) -> Option<&Envelope> {
-        self.in_flight.get(&id).or_else(|| self.archive.get(&id))
+        self.in_flight.get(id).or_else(|| self.archive.get(&id))
     }
 
     /// A picture of every node (`None` for a crashed one).
@@ -703,7 +765,7 @@ impl Simulation {
             Intervention::DropMessage { msg }
             | Intervention::DuplicateMessage { msg }
             | Intervention::DelayMessage { msg, .. }
-                if !self.in_flight.contains_key(msg) =>
+                if !self.in_flight.contains_key(*msg) =>
             {
                 Err(SimError::NoSuch(format!("message {msg} in flight")))
             }
@@ -809,7 +871,7 @@ impl Simulation {
                 for id in released {
                     let latency = self.latency();
                     let at = self.now.plus_us(latency);
-                    let env = self.in_flight.get_mut(&id).expect("listed above");
+                    let env = self.in_flight.get_mut(id).expect("listed above");
                     env.held = false;
                     env.deliver_at = at.max(env.deliver_at);
                     let at = env.deliver_at;
@@ -817,18 +879,18 @@ impl Simulation {
                 }
             }
             Intervention::DropMessage { msg } => {
-                if let Some(env) = self.in_flight.get_mut(&msg) {
+                if let Some(env) = self.in_flight.get_mut(msg) {
                     env.lost = true;
                 }
             }
             Intervention::DuplicateMessage { msg } => {
-                if let Some(env) = self.in_flight.get(&msg).cloned() {
+                if let Some(env) = self.in_flight.get(msg).cloned() {
                     let latency = self.latency();
                     self.put_on_wire(env.from, env.to, env.payload, latency, false);
                 }
             }
             Intervention::DelayMessage { msg, by_us } => {
-                if let Some(env) = self.in_flight.get_mut(&msg) {
+                if let Some(env) = self.in_flight.get_mut(msg) {
                     env.deliver_at = env.deliver_at.plus_us(by_us);
                     let at = env.deliver_at;
                     self.schedule(at, Queued::Deliver(msg));
@@ -925,10 +987,17 @@ impl Simulation {
         } else {
             1
         };
-        for _ in 0..copies {
+        let mut payload = Some(payload);
+        for copy in 1..=copies {
             let latency = self.latency();
             let lost = self.net.chance(self.network.loss);
-            self.put_on_wire(from, to, payload.clone(), latency, lost);
+            // Only a duplicate needs a clone; the last copy takes the payload itself.
+            let this = if copy == copies {
+                payload.take().expect("one payload per copy")
+            } else {
+                payload.clone().expect("one payload per copy")
+            };
+            self.put_on_wire(from, to, this, latency, lost);
         }
     }
 
@@ -945,19 +1014,16 @@ impl Simulation {
         let deliver_at = self.now.plus_us(latency);
         let held = self.held.contains(&(from, to));
         let lost = lost || self.blocked.contains(&(from, to));
-        self.in_flight.insert(
+        self.in_flight.insert(Envelope {
             id,
-            Envelope {
-                id,
-                from,
-                to,
-                payload,
-                sent_at: self.now,
-                deliver_at,
-                lost,
-                held,
-            },
-        );
+            from,
+            to,
+            payload,
+            sent_at: self.now,
+            deliver_at,
+            lost,
+            held,
+        });
         self.record(TraceKind::Sent { msg: id, from, to });
         if !held {
             self.schedule(deliver_at, Queued::Deliver(id));
@@ -965,13 +1031,13 @@ impl Simulation {
     }
 
     fn deliver(&mut self, id: MsgId) {
-        let Some(env) = self.in_flight.get(&id) else {
+        let Some(env) = self.in_flight.get(id) else {
             return;
         };
         if env.held || env.deliver_at != self.now {
             return; // Held, or rescheduled: another queue entry delivers it.
         }
-        let env = self.in_flight.remove(&id).expect("checked above");
+        let env = self.in_flight.remove(id).expect("checked above");
         if self.record_trace {
             self.archive.insert(id, env.clone());
         }
@@ -1192,7 +1258,7 @@ impl Simulation {
                         Payload::Reply(reply),
                     )
                 }
-                Output::Persist(write) => self.nodes[n.index()].durable.apply(&write),
+                Output::Persist(write) => self.nodes[n.index()].durable.record(write),
                 Output::Event(event) => {
                     match &event {
                         Event::Campaigning { .. } => self.stats.phase1_runs += 1,
@@ -1566,4 +1632,47 @@ pub fn report(sim: &mut Simulation, oracle: Oracle, detail: String) {
     let o = sim.oracles_mut();
     o.at(events, now);
     o.report(oracle, detail);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(id: u64) -> Envelope {
+        Envelope {
+            id: MsgId(id),
+            from: Endpoint::Node(NodeId(0)),
+            to: Endpoint::Node(NodeId(1)),
+            payload: Payload::Peer(Message::CatchUp {
+                from: synod_core::Slot(id),
+            }),
+            sent_at: Time::ZERO,
+            deliver_at: Time(id),
+            lost: false,
+            held: false,
+        }
+    }
+
+    #[test]
+    fn in_flight_ring_finds_removes_and_trims_out_of_order() {
+        let mut f = InFlight::default();
+        for id in 5..10 {
+            f.insert(env(id));
+        }
+        assert!(f.get(MsgId(4)).is_none() && f.get(MsgId(10)).is_none());
+        assert_eq!(f.remove(MsgId(7)).map(|e| e.id), Some(MsgId(7)));
+        assert!(f.remove(MsgId(7)).is_none(), "removed once");
+        assert_eq!(f.first, 5, "a hole in the middle keeps the front");
+        f.remove(MsgId(5));
+        f.remove(MsgId(6));
+        assert_eq!(f.first, 8, "the front is trimmed past every hole");
+        f.get_mut(MsgId(9)).unwrap().held = true;
+        let ids: Vec<u64> = f.values().map(|e| e.id.0).collect();
+        assert_eq!(ids, vec![8, 9]);
+        f.remove(MsgId(8));
+        f.remove(MsgId(9));
+        assert_eq!(f.values().count(), 0);
+        f.insert(env(10));
+        assert!(f.contains_key(MsgId(10)));
+    }
 }
