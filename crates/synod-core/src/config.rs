@@ -95,6 +95,34 @@ impl Default for Timing {
 }
 
 impl Timing {
+    /// These timers stretched so that the protocol still settles when a message round trip
+    /// takes up to `round_trip_ticks`. A timer already longer is left alone, so for a fast
+    /// network this is the timing itself.
+    ///
+    /// Why each bound: a proposer that retries before an answer can arrive only floods the
+    /// network, and one that gives phase 1 up (after twice `retry_ticks`) before the promises
+    /// can arrive never leads, so `retry_ticks` exceeds a round trip. Two followers whose
+    /// election timers fire less than a round trip apart both campaign before either hears
+    /// of the other, and the higher ballot pre-empts the lower one over and over, so the
+    /// jitter spreads timers over two round trips, and the back-off after a rejection is at
+    /// least one. A follower must not give up on a live leader because heartbeats arrive
+    /// unevenly (latency varies by up to a round trip's half) or because a new leader's
+    /// first heartbeat is still on its way, so the election timeout is two heartbeats plus a
+    /// round trip.
+    pub fn for_round_trip(self, round_trip_ticks: u32) -> Timing {
+        let rtt = round_trip_ticks;
+        Timing {
+            heartbeat_ticks: self.heartbeat_ticks,
+            election_timeout_ticks: self
+                .election_timeout_ticks
+                .max(self.heartbeat_ticks.saturating_mul(2).saturating_add(rtt)),
+            election_jitter_ticks: self.election_jitter_ticks.max(rtt.saturating_mul(2)),
+            retry_ticks: self.retry_ticks.max(rtt.saturating_add(rtt / 4 + 1)),
+            backoff_ticks: self.backoff_ticks.max(rtt),
+            holdback_ticks: self.holdback_ticks,
+        }
+    }
+
     /// How many retry periods apart a basic-Paxos node asks a peer for decided entries from
     /// its first gap on (anti-entropy).
     pub const ANTI_ENTROPY_RETRIES: u32 = 3;
@@ -295,6 +323,28 @@ impl std::error::Error for ConfigError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timing_for_a_fast_network_is_the_timing_itself() {
+        let t = Timing::default();
+        assert_eq!(t.for_round_trip(0), t);
+        assert_eq!(t.for_round_trip(3), t);
+    }
+
+    #[test]
+    fn timing_for_a_slow_network_outlasts_its_round_trip() {
+        let rtt = 134; // a second one way at most, a third of it at least, 10 ms ticks
+        let t = Timing::default().for_round_trip(rtt);
+        assert!(t.retry_ticks > rtt, "a retry waits for the answer");
+        assert!(
+            t.election_jitter_ticks >= 2 * rtt,
+            "candidates spread apart"
+        );
+        assert!(t.election_timeout_ticks > rtt + t.heartbeat_ticks);
+        assert!(t.backoff_ticks >= rtt);
+        assert_eq!(t.heartbeat_ticks, Timing::default().heartbeat_ticks);
+        assert_eq!(t.holdback_ticks, Timing::default().holdback_ticks);
+    }
 
     #[test]
     fn old_scenario_config_without_new_fields_still_loads() {

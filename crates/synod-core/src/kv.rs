@@ -113,6 +113,11 @@ impl KvStore {
         self.table.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// The value of `key`, if present.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.table.get(key).map(String::as_str)
+    }
+
     /// The number of keys present.
     pub fn len(&self) -> usize {
         self.table.len()

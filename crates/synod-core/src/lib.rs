@@ -98,12 +98,12 @@ pub use config::{ConfigError, NodeConfig, ReadMode, Timing};
 pub use ids::{Ballot, ClientId, CommandId, NodeId, Slot};
 pub use kv::{KvOp, KvResult, KvStore, StateMachine};
 pub use membership::{
-    replay_digest, AdminCommand, AdminError, CatchUpMethod, Learner, Membership, Session, Snapshot,
-    CONFIG_DELAY,
+    replay_digest, AdminCommand, AdminError, CatchUpMethod, LastWrite, Learner, Membership,
+    Session, Snapshot, CONFIG_DELAY,
 };
 pub use message::{
     ClientReply, ClientRequest, Command, KeyWrite, Message, PromiseEntry, ReadReport, ReplyStatus,
-    Timestamp, Value,
+    Timestamp, Value, VoterSet,
 };
 pub use node::{
     AcceptedValue, CatchUpProgress, Durable, DurableWrite, Event, LogEntryView, Node, NodeView,

@@ -46,7 +46,7 @@
 //! are dropped. Only applied slots are ever covered, and applied slots are always decided,
 //! so compaction never drops an undecided or unapplied entry.
 
-use crate::ids::{ClientId, NodeId, Slot};
+use crate::ids::{ClientId, CommandId, NodeId, Slot};
 use crate::kv::{KvResult, KvStore, StateMachine};
 use crate::message::Value;
 use crate::node::Protocol;
@@ -334,6 +334,19 @@ pub struct Session {
     pub result: KvResult,
 }
 
+/// The slot of the last write to one key that took effect at or below a snapshot's `last`.
+///
+/// A quorum read asks each node for the newest write to a key it knows of; once the log is
+/// compacted, the entries that would say so are gone, so the snapshot keeps this much of
+/// them. Without it a node would report "no write" for a key only its snapshot covers, and
+/// a majority of such reports reads as absent: a stale read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastWrite {
+    pub key: String,
+    pub slot: Slot,
+    pub id: CommandId,
+}
+
 /// A replica's state after applying every slot up to and including `last`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -343,6 +356,10 @@ pub struct Snapshot {
     pub store: KvStore,
     /// The de-duplication table, sorted by client.
     pub sessions: Vec<Session>,
+    /// Per key, the last write that took effect, sorted by key (for quorum reads). Absent in
+    /// snapshots recorded before it existed, which therefore vouch for no write.
+    #[serde(default)]
+    pub writes: Vec<LastWrite>,
     /// The memberships that govern slots after `last`: the one in force at `last + 1` and any
     /// decided change not yet in force, keyed by the slot they take effect at.
     pub configs: Vec<(Slot, Membership)>,
@@ -369,7 +386,16 @@ impl Snapshot {
             .iter()
             .map(|(_, m)| 8 + 8 * (m.voters.len() + m.learners.len()))
             .sum();
-        (24 + table + 16 * self.sessions.len() + configs) as u64
+        let writes: usize = self.writes.iter().map(|w| w.key.len() + 24).sum();
+        (24 + table + 16 * self.sessions.len() + writes + configs) as u64
+    }
+
+    /// The last write to `key` the snapshot covers, if any.
+    pub fn last_write(&self, key: &str) -> Option<&LastWrite> {
+        self.writes
+            .binary_search_by(|w| w.key.as_str().cmp(key))
+            .ok()
+            .map(|i| &self.writes[i])
     }
 
     /// The membership in force at `slot` (for slots after the snapshot).

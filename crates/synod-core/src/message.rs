@@ -129,6 +129,20 @@ pub struct ReadReport {
     pub newest: Option<KeyWrite>,
     /// The node's decided prefix: every slot below this one is decided at the node.
     pub decided_upto: Slot,
+    /// The voter sets that may govern slots from `decided_upto` on, as far as the node knows:
+    /// the one in force there, decided changes that come into force later, and changes it
+    /// has only accepted (keyed by the slot they would come into force at). The reader needs
+    /// a majority of each (see [`crate::quorum_read`]). Empty in reports recorded before it
+    /// existed; the reader then counts a majority of the cluster it was given.
+    #[serde(default)]
+    pub governing: Vec<VoterSet>,
+}
+
+/// The voters of a membership and the first slot it governs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoterSet {
+    pub from: Slot,
+    pub voters: Vec<NodeId>,
 }
 
 /// A request from a client to a node.

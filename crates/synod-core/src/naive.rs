@@ -11,6 +11,7 @@
 //! order. A lost `Replicate` loses the write on that replica, and a crashed node restarts
 //! with an empty table, since nothing here is durable.
 
+use crate::config::Timing;
 use crate::ids::{ClientId, CommandId, NodeId, Slot};
 use crate::kv::{KvStore, StateMachine};
 use crate::message::{ClientRequest, Message, ReplyStatus, Value};
@@ -48,6 +49,10 @@ impl NaiveNode {
 }
 
 impl Engine for NaiveNode {
+    fn set_timing(&mut self, timing: Timing) {
+        self.config.timing = timing;
+    }
+
     fn on_client(&mut self, from: ClientId, request: ClientRequest, out: &mut Outbox) {
         let command = request.command;
         let id = command.id;

@@ -227,27 +227,26 @@ pub enum DurableWrite {
 impl Durable {
     /// Records one write, as stable storage would.
     pub fn apply(&mut self, write: &DurableWrite) {
+        self.record(write.clone());
+    }
+
+    /// Records one write the host owns, without copying the value it carries.
+    pub fn record(&mut self, write: DurableWrite) {
         match write {
-            DurableWrite::Promise { ballot } => self.promised = self.promised.max(*ballot),
+            DurableWrite::Promise { ballot } => self.promised = self.promised.max(ballot),
             DurableWrite::Accept {
                 slot,
                 ballot,
                 value,
             } => {
-                self.promised = self.promised.max(*ballot);
-                self.accepted.insert(
-                    *slot,
-                    AcceptedValue {
-                        ballot: *ballot,
-                        value: value.clone(),
-                    },
-                );
+                self.promised = self.promised.max(ballot);
+                self.accepted.insert(slot, AcceptedValue { ballot, value });
             }
             DurableWrite::Decide { slot, value } => {
                 // A decided slot never changes: the first decision written is the one kept.
                 // A slot under the snapshot is decided already and stays compacted.
-                if *slot >= self.compacted_upto() {
-                    self.decided.entry(*slot).or_insert_with(|| value.clone());
+                if slot >= self.compacted_upto() {
+                    self.decided.entry(slot).or_insert(value);
                 }
             }
             DurableWrite::Snapshot { snapshot } => {
@@ -257,7 +256,7 @@ impl Durable {
                 let next = snapshot.next();
                 self.decided = self.decided.split_off(&next);
                 self.accepted = self.accepted.split_off(&next);
-                self.snapshot = Some(snapshot.clone());
+                self.snapshot = Some(snapshot);
             }
         }
     }
@@ -776,6 +775,8 @@ pub struct CatchUpProgress {
 
 /// The per-protocol state machines behind [`Node`].
 pub(crate) trait Engine: fmt::Debug {
+    /// Adopts new timer lengths from the next tick on (see [`Node::set_timing`]).
+    fn set_timing(&mut self, timing: Timing);
     fn on_client(&mut self, from: ClientId, request: ClientRequest, out: &mut Outbox);
     fn on_message(&mut self, from: NodeId, msg: Message, out: &mut Outbox);
     fn on_tick(&mut self, entropy: u64, out: &mut Outbox);
@@ -938,6 +939,15 @@ impl Node {
         let mut out = std::mem::take(&mut self.outbox);
         self.engine_mut().on_tick(entropy, &mut out);
         self.outbox = out;
+    }
+
+    /// The host changed the timer lengths (for instance because the network got slower,
+    /// see [`Timing::for_round_trip`]). Timers already running keep their deadlines; the
+    /// new lengths apply from the next time each is armed. Like the rest of the
+    /// configuration, the timing is not durable: the host passes it again on restart.
+    pub fn set_timing(&mut self, timing: Timing) {
+        self.config.timing = timing;
+        self.engine_mut().set_timing(timing);
     }
 
     /// The next thing the node wants done, in order.

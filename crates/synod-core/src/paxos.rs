@@ -86,12 +86,13 @@
 
 use crate::bugs::Bug;
 use crate::config::ReadMode;
+use crate::config::Timing;
 use crate::ids::{Ballot, ClientId, CommandId, NodeId, Slot};
 use crate::kv::{KvResult, KvStore, StateMachine};
 use crate::membership::{AdminCommand, AdminError, Learner, Membership, Snapshot, CONFIG_DELAY};
 use crate::message::{
     write_effect, ClientRequest, Command, KeyWrite, Message, PromiseEntry, ReadReport, ReplyStatus,
-    Value,
+    Value, VoterSet,
 };
 use crate::node::{
     emit, reply, send, AcceptedValue, CatchUpProgress, Durable, DurableWrite, Engine, Event,
@@ -637,7 +638,7 @@ impl PaxosNode {
             // Commands waiting here will never be proposed by this node.
             for command in std::mem::take(&mut self.pending) {
                 if let Some(client) = self.replica.unwait(command.id) {
-                    let leader = self.leader_hint.filter(|l| *l != self.config.id);
+                    let leader = self.non_voter_hint();
                     reply(out, client, command.id, ReplyStatus::Redirect { leader });
                 }
             }
@@ -938,6 +939,10 @@ impl PaxosNode {
     /// and a copy that rule skips is not reported. Only the prefix counts: a write above this
     /// node's first gap may still turn out to be a copy of a command chosen in the gap, so
     /// it is reported as not known to be decided, and the client asks again.
+    ///
+    /// The report also names the voter sets that may govern slots from the node's decided
+    /// prefix on, including reconfigurations it has only accepted, so that the reader can
+    /// tell whose majority it needs when the membership changes (see [`crate::quorum_read`]).
     pub fn read_report(&self, key: &str) -> ReadReport {
         let upto = self.decided_upto();
         let dedup = !self.has(Bug::NoDedup);
@@ -956,11 +961,43 @@ impl PaxosNode {
             .map(|(s, _)| *s)
             .collect();
         slots.extend(self.durable.decided.range(compacted..).map(|(s, _)| *s));
-        let mut newest = None;
+        // The log below the snapshot is gone, but the snapshot remembers the last write to
+        // each key it covers: that write is decided and took effect, and the snapshot's
+        // table holds the value it left.
+        let in_force = self
+            .configs
+            .range(..=upto)
+            .next_back()
+            .or_else(|| self.configs.iter().next());
+        let mut governing: Vec<VoterSet> = in_force
+            .into_iter()
+            .chain(self.configs.range(upto.next()..))
+            .map(|(from, m)| VoterSet {
+                from: *from,
+                voters: m.voters.clone(),
+            })
+            .collect();
+        let mut newest = self.durable.snapshot.as_ref().and_then(|s| {
+            s.last_write(key).map(|w| KeyWrite {
+                slot: w.slot,
+                ballot: Ballot::ZERO,
+                id: w.id,
+                decided: true,
+                value: s.store.get(key).map(str::to_owned),
+            })
+        });
         for slot in slots {
             let Some((value, ballot)) = self.value_at(slot) else {
                 continue;
             };
+            if let Value::Reconfigure(m) = value {
+                if !self.durable.decided.contains_key(&slot) {
+                    governing.push(VoterSet {
+                        from: Slot(slot.0 + CONFIG_DELAY),
+                        voters: m.voters.clone(),
+                    });
+                }
+            }
             let Some(command) = value.command() else {
                 continue;
             };
@@ -989,6 +1026,7 @@ impl PaxosNode {
             key: key.to_owned(),
             newest,
             decided_upto: upto,
+            governing,
         }
     }
 
@@ -2069,6 +2107,18 @@ impl PaxosNode {
         self.campaign(out);
     }
 
+    /// Where a node that does not vote sends clients: the leader it knows of, if that node
+    /// still votes, or else a voter of the newest membership it knows (which leads, or
+    /// knows who does, or soon campaigns). A removed node's leader may have been removed
+    /// too, and two removed nodes naming each other sent a client back and forth forever.
+    fn non_voter_hint(&self) -> Option<NodeId> {
+        let me = self.config.id;
+        let m = self.latest_membership();
+        self.leader_hint
+            .filter(|l| *l != me && m.is_voter(*l))
+            .or_else(|| m.voters.iter().copied().find(|v| *v != me))
+    }
+
     fn take_client(&mut self, from: ClientId, request: ClientRequest, out: &mut Outbox) {
         let command = request.command;
         let id = command.id;
@@ -2092,7 +2142,7 @@ impl PaxosNode {
         }
         if !self.is_voter() {
             // Learners and removed nodes do not take commands.
-            let leader = self.leader_hint.filter(|l| *l != self.config.id);
+            let leader = self.non_voter_hint();
             emit(out, Event::Redirected { id, leader });
             reply(out, from, id, ReplyStatus::Redirect { leader });
             return;
@@ -2119,6 +2169,10 @@ impl PaxosNode {
 }
 
 impl Engine for PaxosNode {
+    fn set_timing(&mut self, timing: Timing) {
+        self.config.timing = timing;
+    }
+
     fn on_client(&mut self, from: ClientId, request: ClientRequest, out: &mut Outbox) {
         self.take_client(from, request, out);
         self.settle(out);

@@ -17,7 +17,8 @@
 //! value could miss a write that is chosen (and acknowledged) before the read returns.
 //! Either way a read could go back in time. So the correct rule is:
 //!
-//! 1. wait for reports from a majority of distinct nodes;
+//! 1. wait for reports from a majority of distinct voters (of every voter set that may
+//!    govern a recent slot, see below);
 //! 2. find the newest write among them (highest slot, then highest ballot);
 //! 3. if some report says that slot is decided, answer with the decided write's value;
 //! 4. otherwise, ask every node again later ([`Verdict::AskAgain`]): the write will be
@@ -28,6 +29,22 @@
 //! reports the newest write that its decided prefix shows is not such a copy, and marks a
 //! write above its first gap as not known to be decided (it cannot rule the copy out yet).
 //! Reporting the copy would bring back a value that later writes replaced: a stale read.
+//!
+//! # Whose majority, when the membership changes
+//!
+//! "A majority" means a majority of the voters that governed the slot of the write, and
+//! with reconfiguration that is not one fixed set. Let `D` be the longest decided prefix
+//! among the reports. The node that reported `D` knows every decided slot below `D`, so its
+//! report alone covers the writes there (including those its snapshot covers). A write
+//! chosen in a slot at or above `D` was accepted by a majority of the voters governing that
+//! slot, so the read needs a majority of every voter set that may govern a slot from `D`
+//! on: the one in force at `D` (which the node with prefix `D` knows, since a change only
+//! comes into force `CONFIG_DELAY` slots after its own slot) and every later one any report
+//! mentions, decided or only accepted. A change chosen at or above `D` was itself accepted by
+//! a majority of the voters before it, one of whom therefore reports it, so the chain of
+//! voter sets the read needs is closed. Each node reports these voter sets
+//! ([`ReadReport::governing`]); the client asks every node it knows, not only the voters it
+//! believes are current, and counts each report toward every voter set its sender is in.
 //!
 //! [`Bug::NaiveQuorumRead`] drops step 4 and answers with the undecided write.
 
@@ -77,9 +94,52 @@ impl Collector {
         }
     }
 
-    /// How many distinct nodes must report.
+    /// How many distinct nodes must report before the reports can settle anything (a
+    /// majority of the cluster size given; a changed membership may ask for more, see
+    /// [`Collector::verdict`]).
     pub fn needed(&self) -> u8 {
         self.cluster_size / 2 + 1
+    }
+
+    /// The first voter set whose majority the reports lack, with how many of its voters
+    /// reported and how many must, or `None` when every voter set that may govern a slot
+    /// from the longest reported decided prefix on has its majority (see the module docs).
+    /// Reports without voter sets (recorded before they existed) count as a majority of
+    /// the cluster size given.
+    fn missing_majority(&self) -> Option<(u8, u8)> {
+        let count = |n: usize| u8::try_from(n).unwrap_or(u8::MAX);
+        let Some(longest) = self.reports.values().max_by_key(|r| r.decided_upto) else {
+            return Some((0, self.needed()));
+        };
+        if self.reports.values().all(|r| r.governing.is_empty()) {
+            let have = count(self.reports.len());
+            return (have < self.needed()).then_some((have, self.needed()));
+        }
+        let d = longest.decided_upto;
+        let in_force = longest
+            .governing
+            .iter()
+            .filter(|v| v.from <= d)
+            .max_by_key(|v| v.from)
+            .or(longest.governing.first());
+        let later = self
+            .reports
+            .values()
+            .flat_map(|r| r.governing.iter())
+            .filter(|v| v.from > d);
+        for set in in_force.into_iter().chain(later) {
+            let have = count(
+                self.reports
+                    .keys()
+                    .filter(|n| set.voters.contains(n))
+                    .count(),
+            );
+            let need = count(set.voters.len() / 2 + 1);
+            if have < need {
+                return Some((have, need));
+            }
+        }
+        None
     }
 
     /// How many rounds this read has started (1 for the first).
@@ -94,7 +154,8 @@ impl Collector {
     }
 
     /// Adds one node's report (a later one from the same node replaces its earlier one;
-    /// a report about another key is ignored) and returns the verdict so far.
+    /// a report about another key is ignored) and returns the verdict so far. Reports from
+    /// nodes outside every voter set are kept: they may know a longer decided prefix.
     pub fn offer(&mut self, from: NodeId, report: ReadReport) -> Verdict {
         if report.key == self.key {
             self.reports.insert(from, report);
@@ -104,14 +165,19 @@ impl Collector {
 
     /// The verdict on the reports collected so far.
     pub fn verdict(&self) -> Verdict {
-        let have = u8::try_from(self.reports.len()).unwrap_or(u8::MAX);
-        if have < self.needed() {
-            return Verdict::Waiting {
-                have,
-                need: self.needed(),
-            };
+        if let Some((have, need)) = self.missing_majority() {
+            return Verdict::Waiting { have, need };
         }
-        let writes = self.reports.values().filter_map(|r| r.newest.as_ref());
+        // An undecided write below the longest decided prefix was either never chosen, or
+        // chosen and then vouched for by the node with that prefix (whose newest write is at
+        // least as new); either way it need not be waited for. A node that was removed, or
+        // cut off, may hold such a write and never learn its fate.
+        let longest = self.reports.values().map(|r| r.decided_upto).max();
+        let writes = self
+            .reports
+            .values()
+            .filter_map(|r| r.newest.as_ref())
+            .filter(move |w| w.decided || Some(w.slot) >= longest);
         let Some(newest) = writes.clone().max_by_key(|w| (w.slot, w.ballot)) else {
             return Verdict::Value {
                 value: None,
@@ -152,6 +218,7 @@ pub fn newest_write(reports: &[ReadReport]) -> Option<(Slot, Ballot)> {
 mod tests {
     use super::*;
     use crate::ids::{ClientId, CommandId};
+    use crate::message::VoterSet;
 
     fn write(slot: u64, round: u64, decided: bool, value: &str) -> Option<KeyWrite> {
         Some(KeyWrite {
@@ -174,7 +241,86 @@ mod tests {
             key: "k".into(),
             newest,
             decided_upto: Slot(0),
+            governing: vec![],
         }
+    }
+
+    fn voters(from: u64, nodes: &[u8]) -> VoterSet {
+        VoterSet {
+            from: Slot(from),
+            voters: nodes.iter().map(|n| NodeId(*n)).collect(),
+        }
+    }
+
+    /// A report from a node whose decided prefix ends at `upto`, knowing `governing`.
+    fn report_at(upto: u64, newest: Option<KeyWrite>, governing: Vec<VoterSet>) -> ReadReport {
+        ReadReport {
+            decided_upto: Slot(upto),
+            governing,
+            ..report(newest)
+        }
+    }
+
+    #[test]
+    fn a_read_across_a_membership_change_needs_a_majority_of_the_voters_of_recent_slots() {
+        // {n0, n1, n2} govern slots up to 11; {n0..n4} from 12 on. The newest write, "new"
+        // in slot 10, was chosen by n0 and n1 alone; n2 missed it (its prefix ends at 10),
+        // and the joiners n3 and n4 caught up to slot 10 as well. Three of the five new
+        // voters report, which is a majority of the new membership but only one voter of
+        // the membership that governed slot 10, so no report can vouch for slot 10.
+        let both = || vec![voters(0, &[0, 1, 2]), voters(12, &[0, 1, 2, 3, 4])];
+        let mut c = Collector::new("k", 5, &Bugs::none());
+        for n in [2, 3, 4] {
+            c.offer(NodeId(n), report_at(10, write(3, 1, true, "old"), both()));
+        }
+        assert_eq!(c.verdict(), Verdict::Waiting { have: 1, need: 2 });
+        // n0, a voter of both, knows slot 10 decided: now both majorities are there.
+        c.offer(NodeId(0), report_at(11, write(10, 2, true, "new"), both()));
+        assert_eq!(
+            c.verdict(),
+            Verdict::Value {
+                value: Some("new".into()),
+                slot: Some(Slot(10))
+            }
+        );
+    }
+
+    #[test]
+    fn a_change_only_accepted_still_needs_its_voters_majority() {
+        // n0's prefix ends at 5 under {n0, n1, n2}; n1 accepted (not decided) a change to
+        // {n2, n3, n4} from slot 9 on. The new voters may already have chosen writes the old
+        // ones never saw, so reports from n0 and n1 alone settle nothing.
+        let mut c = Collector::new("k", 3, &Bugs::none());
+        c.offer(NodeId(0), report_at(5, None, vec![voters(0, &[0, 1, 2])]));
+        let accepted = vec![voters(0, &[0, 1, 2]), voters(9, &[2, 3, 4])];
+        c.offer(NodeId(1), report_at(5, None, accepted));
+        assert_eq!(c.verdict(), Verdict::Waiting { have: 0, need: 2 });
+        c.offer(NodeId(3), report_at(2, None, vec![voters(0, &[0, 1, 2])]));
+        c.offer(NodeId(4), report_at(2, None, vec![voters(0, &[0, 1, 2])]));
+        assert_eq!(
+            c.verdict(),
+            Verdict::Value {
+                value: None,
+                slot: None
+            }
+        );
+    }
+
+    #[test]
+    fn an_undecided_write_below_the_longest_decided_prefix_is_not_waited_for() {
+        // n2 (removed, or cut off) holds an accepted write in slot 4 that lost its slot; n0
+        // knows every slot up to 7, and its newest write is in slot 2.
+        let g = || vec![voters(0, &[0, 1, 2])];
+        let mut c = Collector::new("k", 3, &Bugs::none());
+        c.offer(NodeId(2), report_at(3, write(4, 1, false, "lost"), g()));
+        c.offer(NodeId(0), report_at(8, write(2, 1, true, "kept"), g()));
+        assert_eq!(
+            c.verdict(),
+            Verdict::Value {
+                value: Some("kept".into()),
+                slot: Some(Slot(2))
+            }
+        );
     }
 
     #[test]

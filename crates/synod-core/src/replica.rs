@@ -20,8 +20,8 @@
 use crate::bugs::Bug;
 use crate::ids::{ClientId, CommandId, Slot};
 use crate::kv::{KvResult, KvStore, StateMachine};
-use crate::membership::{Membership, Session, Snapshot};
-use crate::message::{ReplyStatus, Value};
+use crate::membership::{LastWrite, Membership, Session, Snapshot};
+use crate::message::{write_effect, ReplyStatus, Value};
 use crate::node::{emit, reply, Event, Outbox};
 use std::collections::BTreeMap;
 
@@ -37,6 +37,9 @@ pub(crate) struct Replica {
     next: Slot,
     /// Per client, the last command applied and its result.
     table: BTreeMap<ClientId, (u64, KvResult)>,
+    /// Per key, the slot and command of the last write applied (what a snapshot keeps for
+    /// quorum reads, see [`crate::membership::LastWrite`]).
+    last_writes: BTreeMap<String, (Slot, CommandId)>,
     /// Every command that changed the store, in order (an oracle for at-most-once).
     applied_ids: Vec<CommandId>,
     /// Clients waiting at this node for a command to be applied.
@@ -145,6 +148,15 @@ impl Replica {
             self.answered(id)
         } else {
             let result = self.store.apply(&command.op);
+            if write_effect(&command.op).is_some() {
+                let key = command.op.key();
+                match self.last_writes.get_mut(key) {
+                    Some(last) => *last = (slot, id),
+                    None => {
+                        self.last_writes.insert(key.to_owned(), (slot, id));
+                    }
+                }
+            }
             self.table.insert(id.client, (id.seq, result.clone()));
             self.applied_ids.push(id);
             emit(out, Event::Applied { slot, id });
@@ -176,6 +188,15 @@ impl Replica {
                     result: result.clone(),
                 })
                 .collect(),
+            writes: self
+                .last_writes
+                .iter()
+                .map(|(key, (slot, id))| LastWrite {
+                    key: key.clone(),
+                    slot: *slot,
+                    id: *id,
+                })
+                .collect(),
             configs,
             digest: self.store.digest(),
         }
@@ -190,6 +211,11 @@ impl Replica {
             .sessions
             .iter()
             .map(|s| (s.client, (s.seq, s.result.clone())))
+            .collect();
+        self.last_writes = snapshot
+            .writes
+            .iter()
+            .map(|w| (w.key.clone(), (w.slot, w.id)))
             .collect();
         self.next = next;
         let answered: Vec<(CommandId, KvResult)> = self

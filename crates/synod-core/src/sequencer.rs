@@ -27,6 +27,7 @@
 //!
 //! [`Timing::retry_ticks`]: crate::config::Timing::retry_ticks
 
+use crate::config::Timing;
 use crate::ids::{Ballot, ClientId, CommandId, NodeId, Slot};
 use crate::kv::KvStore;
 use crate::message::{ClientRequest, Command, Message, ReplyStatus, Value};
@@ -160,6 +161,10 @@ impl SequencerNode {
 }
 
 impl Engine for SequencerNode {
+    fn set_timing(&mut self, timing: Timing) {
+        self.config.timing = timing;
+    }
+
     fn on_client(&mut self, from: ClientId, request: ClientRequest, out: &mut Outbox) {
         let command = request.command;
         let id = command.id;

@@ -8,6 +8,7 @@
 //! Retried commands (same [`CommandId`]) are answered from a table of last results per client
 //! instead of being applied again.
 
+use crate::config::Timing;
 use crate::ids::{Ballot, ClientId, CommandId, NodeId, Slot};
 use crate::kv::{KvResult, KvStore, StateMachine};
 use crate::message::{ClientReply, ClientRequest, Command, Message, ReplyStatus, Value};
@@ -186,6 +187,10 @@ impl SingleNode {
 }
 
 impl Engine for SingleNode {
+    fn set_timing(&mut self, timing: Timing) {
+        self.config.timing = timing;
+    }
+
     fn on_client(&mut self, from: ClientId, request: ClientRequest, out: &mut Outbox) {
         SingleNode::on_client(self, from, request, out);
     }

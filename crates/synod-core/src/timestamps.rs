@@ -22,6 +22,7 @@
 //!
 //! [`Timing::holdback_ticks`]: crate::config::Timing::holdback_ticks
 
+use crate::config::Timing;
 use crate::ids::{ClientId, CommandId, NodeId, Slot};
 use crate::kv::KvStore;
 use crate::message::{ClientRequest, Command, Message, ReplyStatus, Timestamp, Value};
@@ -142,6 +143,10 @@ impl TimestampNode {
 }
 
 impl Engine for TimestampNode {
+    fn set_timing(&mut self, timing: Timing) {
+        self.config.timing = timing;
+    }
+
     fn on_client(&mut self, from: ClientId, request: ClientRequest, out: &mut Outbox) {
         let command = request.command;
         let id = command.id;

@@ -3,25 +3,20 @@
 //! trace kept only as its rolling hash, as the fuzzer runs it; and the whole fuzz pipeline for
 //! one seed (world, oracles, liveness phase, linearizability check).
 //!
-//! Run with `cargo xtask bench` (or `cargo bench -p synod-sim`).
+//! Run with `cargo xtask bench` (or `cargo bench -p synod-sim`). The same workload in wasm:
+//! `tests/wasm_throughput.rs` (see its header for the command).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use synod_core::Protocol;
 use synod_sim::fuzz::{run, scenario, FuzzConfig};
 use synod_sim::{Simulation, Time};
 
 /// Five nodes, ten clients with a busy workload, ten seconds of virtual time.
 fn busy_cluster() -> (synod_sim::Scenario, u64) {
-    let mut s = synod_sim::Scenario::cluster(1, 5, Protocol::MultiPaxos, 10);
-    if let Some(w) = &mut s.clients.workload {
-        w.think_min_us = 1_000;
-        w.think_max_us = 20_000;
-        w.keys = 10;
-    }
+    let s = synod_sim::Scenario::busy_cluster(1);
     let mut sim = Simulation::new(s.clone()).expect("valid");
     sim.set_record_trace(false);
-    sim.run_until(Time(10_000_000));
+    sim.run_until(Time(s.run_us));
     (s, sim.stats().events)
 }
 
@@ -34,7 +29,7 @@ fn simulate(c: &mut Criterion) {
         b.iter(|| {
             let mut sim = Simulation::new(s.clone()).expect("valid");
             sim.set_record_trace(false);
-            sim.run_until(Time(10_000_000));
+            sim.run_until(Time(s.run_us));
             black_box(sim.trace_hash())
         })
     });

@@ -21,6 +21,7 @@ pub mod link;
 pub mod oracle;
 pub mod rng;
 pub mod scenario;
+pub mod structured_hash;
 pub mod time;
 pub mod world;
 

@@ -124,6 +124,12 @@ struct Watch {
     decided_count: usize,
     /// Where the next sweep of this node's decided log starts.
     sweep_cursor: Slot,
+    /// The applied count at which this node's table was last compared (`None`: compare at
+    /// the next chance). The table changes only by applying entries, which moves the
+    /// count, or by a restart or an installed snapshot, which reset this; digesting the
+    /// whole table after every event in between found nothing new and cost more than any
+    /// other oracle.
+    digest_checked_at: Option<u64>,
 }
 
 /// The oracles' memory of the run.
@@ -248,6 +254,7 @@ impl Oracles {
             Event::SnapshotTaken { .. } => self.pending_snapshots.push(node),
             Event::SnapshotInstalled { last, from } => {
                 self.pending_snapshots.push(node);
+                self.watch[node.index()].digest_checked_at = None;
                 // A snapshot from a peer covers everything up to `last`: the next slot to
                 // apply is the one after it. (A node restoring its own snapshot on restart
                 // is accounted for by `restarted`.)
@@ -418,6 +425,7 @@ impl Oracles {
         w.applied_ids.clear();
         w.deduplicated.clear();
         w.next_apply = node.applied_index().0;
+        w.digest_checked_at = None;
     }
 
     /// A node handled an input (and its outputs were carried out).
@@ -476,7 +484,9 @@ impl Oracles {
                 );
             }
         }
-        if self.shared_log {
+        let count = node.applied_index().0;
+        if self.shared_log && self.watch[id.index()].digest_checked_at != Some(count) {
+            self.watch[id.index()].digest_checked_at = Some(count);
             let (count, digest) = node.applied_digest();
             match self.digests.get(&count) {
                 Some((other, d)) if *d != digest => {

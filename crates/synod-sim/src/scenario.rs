@@ -284,6 +284,19 @@ impl Scenario {
         s
     }
 
+    /// The throughput workload of the benchmarks (native and wasm): five Multi-Paxos nodes,
+    /// ten clients thinking 1 to 20 ms between operations on ten keys, for ten seconds.
+    pub fn busy_cluster(seed: u64) -> Scenario {
+        let mut s = Scenario::cluster(seed, 5, Protocol::MultiPaxos, 10);
+        if let Some(w) = &mut s.clients.workload {
+            w.think_min_us = 1_000;
+            w.think_max_us = 20_000;
+            w.keys = 10;
+        }
+        s.run_us = 10_000_000;
+        s
+    }
+
     /// The same scenario with only the interventions up to and including time `t`: the
     /// past of the moment `t`, from which a different future can be forked.
     pub fn truncated(&self, t: Time) -> Scenario {

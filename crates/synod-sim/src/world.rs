@@ -26,6 +26,7 @@
 use crate::oracle::{Oracle, Oracles, Violation};
 use crate::rng::Rng;
 use crate::scenario::{Intervention, NetworkConfig, Scenario, ScenarioError, Timed};
+use crate::structured_hash::hash_serialized;
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
@@ -35,7 +36,7 @@ use synod_core::kv::Fnv64;
 use synod_core::{
     AdminCommand, AdminError, CatchUpMethod, ClientId, ClientReply, ClientRequest, Collector,
     Command, CommandId, Durable, Event, KvOp, KvResult, Message, Node, NodeConfig, NodeId,
-    NodeView, Output, Protocol, ReadMode, ReplyStatus, Role, Verdict, CONFIG_DELAY,
+    NodeView, Output, Protocol, ReadMode, ReplyStatus, Role, Timing, Verdict, CONFIG_DELAY,
 };
 
 /// Identifies one message on the wire.
@@ -336,9 +337,8 @@ struct Pending {
     history: usize,
     target: NodeId,
     attempt: u32,
-    /// For a quorum read: the reports collected this round, and the voters asked.
+    /// For a quorum read: the reports collected this round.
     quorum: Option<Collector>,
-    voters: Vec<NodeId>,
     /// When the current quorum-read round started: reports sent before it belong to an
     /// earlier round and are not counted (else every late report of a round could start
     /// yet another round).
@@ -369,6 +369,68 @@ const ADMIN_RESEND_US: u64 = 3_000_000;
 /// Run the full oracle sweep every this many events.
 const SWEEP_EVERY: u64 = 512;
 
+/// The messages on the wire, by id. Ids are handed out in sequence and most messages are
+/// delivered within a few milliseconds of each other, so they live in a ring indexed by
+/// `id - first`: insertion appends, removal leaves a hole that the front is trimmed past,
+/// and a lookup is an index. (A search tree of envelopes spent a tenth of the simulator's
+/// time shifting envelopes inside its nodes.) A held message keeps the ring from shrinking
+/// below it until it is released; the ring then holds every id sent since, at most.
+#[derive(Clone, Debug, Default)]
+struct InFlight {
+    first: u64,
+    slots: VecDeque<Option<Envelope>>,
+}
+
+impl InFlight {
+    fn index(&self, id: MsgId) -> Option<usize> {
+        let i = id.0.checked_sub(self.first)?;
+        usize::try_from(i).ok().filter(|i| *i < self.slots.len())
+    }
+
+    /// Adds the message with the next id.
+    fn insert(&mut self, env: Envelope) {
+        if self.slots.is_empty() {
+            self.first = env.id.0;
+        }
+        assert_eq!(
+            env.id.0,
+            self.first + self.slots.len() as u64,
+            "message ids are sequential"
+        );
+        self.slots.push_back(Some(env));
+    }
+
+    fn get(&self, id: MsgId) -> Option<&Envelope> {
+        self.index(id).and_then(|i| self.slots[i].as_ref())
+    }
+
+    fn get_mut(&mut self, id: MsgId) -> Option<&mut Envelope> {
+        self.index(id).and_then(|i| self.slots[i].as_mut())
+    }
+
+    fn contains_key(&self, id: MsgId) -> bool {
+        self.get(id).is_some()
+    }
+
+    fn remove(&mut self, id: MsgId) -> Option<Envelope> {
+        let env = self.index(id).and_then(|i| self.slots[i].take());
+        while matches!(self.slots.front(), Some(None)) {
+            self.slots.pop_front();
+            self.first += 1;
+        }
+        env
+    }
+
+    /// The messages in id order.
+    fn values(&self) -> impl Iterator<Item = &Envelope> {
+        self.slots.iter().flatten()
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Envelope> {
+        self.slots.iter_mut().flatten()
+    }
+}
+
 /// A whole simulated world.
 #[derive(Clone, Debug)]
 pub struct Simulation {
@@ -381,7 +443,7 @@ pub struct Simulation {
     next_msg: u64,
     nodes: Vec<NodeSlot>,
     clients: Vec<ClientSlot>,
-    in_flight: BTreeMap<MsgId, Envelope>,
+    in_flight: InFlight,
     /// Messages no longer in flight (delivered or dropped), kept while the trace is
     /// recorded so the page can show what any past message carried.
     archive: BTreeMap<MsgId, Envelope>,
@@ -415,8 +477,8 @@ impl Simulation {
         let nodes = members
             .iter()
             .map(|&id| {
-                let config =
-                    node_config(&scenario, NodeConfig::new(id, members.clone(), c.protocol));
+                let base = NodeConfig::new(id, members.clone(), c.protocol);
+                let config = node_config(&scenario, &scenario.network, base);
                 node_slot(&scenario, config)
             })
             .collect::<Result<Vec<_>, SimError>>()?;
@@ -441,7 +503,7 @@ impl Simulation {
             next_msg: 0,
             nodes,
             clients,
-            in_flight: BTreeMap::new(),
+            in_flight: InFlight::default(),
             archive: BTreeMap::new(),
             blocked: BTreeSet::new(),
             held: BTreeSet::new(),
@@ -528,7 +590,7 @@ impl Simulation {
     /// Any message sent so far: in flight, or (while the trace is recorded) delivered or
     /// dropped.
     pub fn message(&self, id: MsgId) -> Option<&Envelope> {
-        self.in_flight.get(&id).or_else(|| self.archive.get(&id))
+        self.in_flight.get(id).or_else(|| self.archive.get(&id))
     }
 
     /// A picture of every node (`None` for a crashed one).
@@ -725,7 +787,7 @@ impl Simulation {
             Intervention::DropMessage { msg }
             | Intervention::DuplicateMessage { msg }
             | Intervention::DelayMessage { msg, .. }
-                if !self.in_flight.contains_key(msg) =>
+                if !self.in_flight.contains_key(*msg) =>
             {
                 Err(SimError::NoSuch(format!("message {msg} in flight")))
             }
@@ -831,7 +893,7 @@ impl Simulation {
                 for id in released {
                     let latency = self.latency();
                     let at = self.now.plus_us(latency);
-                    let env = self.in_flight.get_mut(&id).expect("listed above");
+                    let env = self.in_flight.get_mut(id).expect("listed above");
                     env.held = false;
                     env.deliver_at = at.max(env.deliver_at);
                     let at = env.deliver_at;
@@ -839,24 +901,35 @@ impl Simulation {
                 }
             }
             Intervention::DropMessage { msg } => {
-                if let Some(env) = self.in_flight.get_mut(&msg) {
+                if let Some(env) = self.in_flight.get_mut(msg) {
                     env.lost = true;
                 }
             }
             Intervention::DuplicateMessage { msg } => {
-                if let Some(env) = self.in_flight.get(&msg).cloned() {
+                if let Some(env) = self.in_flight.get(msg).cloned() {
                     let latency = self.latency();
                     self.put_on_wire(env.from, env.to, env.payload, latency, false);
                 }
             }
             Intervention::DelayMessage { msg, by_us } => {
-                if let Some(env) = self.in_flight.get_mut(&msg) {
+                if let Some(env) = self.in_flight.get_mut(msg) {
                     env.deliver_at = env.deliver_at.plus_us(by_us);
                     let at = env.deliver_at;
                     self.schedule(at, Queued::Deliver(msg));
                 }
             }
-            Intervention::SetNetwork { network } => self.network = network,
+            Intervention::SetNetwork { network } => {
+                // Timers follow the network: a node whose timeouts are shorter than a round
+                // trip never completes an election (see `Timing::for_round_trip`).
+                let timing = node_timing(&self.scenario, &network);
+                for slot in &mut self.nodes {
+                    slot.config.timing = timing;
+                    if let Some(node) = &mut slot.node {
+                        node.set_timing(timing);
+                    }
+                }
+                self.network = network;
+            }
             Intervention::AddNode { catch_up } => {
                 // One membership change at a time: a join waits until earlier changes are in
                 // force, so the new node starts out knowing the current voters.
@@ -923,20 +996,30 @@ impl Simulation {
     }
 
     fn send(&mut self, from: Endpoint, to: Endpoint, payload: Payload) {
-        *self
-            .stats
-            .sent
-            .entry(payload.kind().to_owned())
-            .or_default() += 1;
+        // The kinds are a handful of names: look up before allocating a key.
+        let kind = payload.kind();
+        match self.stats.sent.get_mut(kind) {
+            Some(count) => *count += 1,
+            None => {
+                self.stats.sent.insert(kind.to_owned(), 1);
+            }
+        }
         let copies = if self.net.chance(self.network.duplicate) {
             2
         } else {
             1
         };
-        for _ in 0..copies {
+        let mut payload = Some(payload);
+        for copy in 1..=copies {
             let latency = self.latency();
             let lost = self.net.chance(self.network.loss);
-            self.put_on_wire(from, to, payload.clone(), latency, lost);
+            // Only a duplicate needs a clone; the last copy takes the payload itself.
+            let this = if copy == copies {
+                payload.take().expect("one payload per copy")
+            } else {
+                payload.clone().expect("one payload per copy")
+            };
+            self.put_on_wire(from, to, this, latency, lost);
         }
     }
 
@@ -953,19 +1036,16 @@ impl Simulation {
         let deliver_at = self.now.plus_us(latency);
         let held = self.held.contains(&(from, to));
         let lost = lost || self.blocked.contains(&(from, to));
-        self.in_flight.insert(
+        self.in_flight.insert(Envelope {
             id,
-            Envelope {
-                id,
-                from,
-                to,
-                payload,
-                sent_at: self.now,
-                deliver_at,
-                lost,
-                held,
-            },
-        );
+            from,
+            to,
+            payload,
+            sent_at: self.now,
+            deliver_at,
+            lost,
+            held,
+        });
         self.record(TraceKind::Sent { msg: id, from, to });
         if !held {
             self.schedule(deliver_at, Queued::Deliver(id));
@@ -973,13 +1053,13 @@ impl Simulation {
     }
 
     fn deliver(&mut self, id: MsgId) {
-        let Some(env) = self.in_flight.get(&id) else {
+        let Some(env) = self.in_flight.get(id) else {
             return;
         };
         if env.held || env.deliver_at != self.now {
             return; // Held, or rescheduled: another queue entry delivers it.
         }
-        let env = self.in_flight.remove(&id).expect("checked above");
+        let env = self.in_flight.remove(id).expect("checked above");
         if self.record_trace {
             self.archive.insert(id, env.clone());
         }
@@ -1065,6 +1145,7 @@ impl Simulation {
             .unwrap_or_else(|| (0..self.scenario.cluster.nodes).map(NodeId).collect());
         let config = node_config(
             &self.scenario,
+            &self.network,
             NodeConfig::learner(id, voters, self.scenario.cluster.protocol),
         );
         let slot = node_slot(&self.scenario, config).expect("validated: multi-paxos learner");
@@ -1199,7 +1280,7 @@ impl Simulation {
                         Payload::Reply(reply),
                     )
                 }
-                Output::Persist(write) => self.nodes[n.index()].durable.apply(&write),
+                Output::Persist(write) => self.nodes[n.index()].durable.record(write),
                 Output::Event(event) => {
                     match &event {
                         Event::Campaigning { .. } => self.stats.phase1_runs += 1,
@@ -1229,16 +1310,15 @@ impl Simulation {
         let quorum_read = op.is_read()
             && c.read_mode == ReadMode::Quorum
             && matches!(c.protocol, Protocol::BasicPaxos | Protocol::MultiPaxos);
-        // A quorum read asks the voters in force; the cluster may have grown or shrunk.
-        let voters = if quorum_read {
-            self.current_membership()
-                .map(|m| m.voters)
-                .unwrap_or_else(|| (0..self.node_count()).map(NodeId).collect())
-        } else {
-            Vec::new()
-        };
-        let quorum = quorum_read
-            .then(|| Collector::new(op.key(), voters.len() as u8, &self.scenario.cluster.bugs));
+        // The voters in force as far as the nodes know: only a first guess at how many reports
+        // a read needs, since the cluster may have grown or shrunk. The reports themselves
+        // say whose majority the read needs (see `synod_core::quorum_read`).
+        let quorum = quorum_read.then(|| {
+            let voters = self
+                .current_membership()
+                .map_or(self.node_count(), |m| m.voters.len() as u8);
+            Collector::new(op.key(), voters, &self.scenario.cluster.bugs)
+        });
         self.history.push(HistoryEntry {
             client,
             id,
@@ -1254,15 +1334,14 @@ impl Simulation {
             target: node,
             attempt: 1,
             quorum,
-            voters,
             round_started: self.now,
         });
         self.record(TraceKind::Invoked { client, id });
         self.send_pending(client);
     }
 
-    /// Sends the client's outstanding command (to every node for a quorum read) and arms its
-    /// timeout.
+    /// Sends the client's outstanding command (to every node for a quorum read: voters of a
+    /// membership the client has not heard of may be needed) and arms its timeout.
     fn send_pending(&mut self, client: ClientId) {
         let timeout = self.scenario.clients.timeout_us;
         self.arm_timer(client, timeout);
@@ -1274,7 +1353,7 @@ impl Simulation {
             command: pending.command.clone(),
         };
         let targets: Vec<NodeId> = if pending.quorum.is_some() {
-            pending.voters.clone()
+            (0..self.node_count()).map(NodeId).collect()
         } else {
             vec![pending.target]
         };
@@ -1327,9 +1406,6 @@ impl Simulation {
                 let (Some(collector), Endpoint::Node(node)) = (&mut pending.quorum, from) else {
                     return;
                 };
-                if !pending.voters.contains(&node) {
-                    return;
-                }
                 match collector.offer(node, report) {
                     Verdict::Waiting { .. } => {}
                     Verdict::Value { value, .. } => {
@@ -1456,18 +1532,31 @@ impl Simulation {
 }
 
 /// A node's configuration from the scenario's cluster settings.
-fn node_config(scenario: &Scenario, base: NodeConfig) -> NodeConfig {
+fn node_config(scenario: &Scenario, network: &NetworkConfig, base: NodeConfig) -> NodeConfig {
     let c = &scenario.cluster;
     let id = base.id;
     NodeConfig {
         service_ticks: c.service_ticks,
         read_mode: c.read_mode,
         bugs: c.bugs.clone(),
-        timing: c.timing,
+        timing: node_timing(scenario, network),
         snapshot_every: c.snapshot_every,
         clock_skew_ticks: c.clock_skew_ticks.get(id.index()).copied().unwrap_or(0),
         ..base
     }
+}
+
+/// The scenario's timing, stretched to the network's typical round trip (the sum of the
+/// shortest and the longest one-way latency, in whole ticks; slow messages are the
+/// exception the retries are for). The playground's latency slider reaches a second one
+/// way, a hundred ticks; the default timers assume a few.
+pub fn node_timing(scenario: &Scenario, network: &NetworkConfig) -> Timing {
+    let tick_us = scenario.cluster.tick_us.max(1);
+    let round_trip_us = network
+        .latency_min_us
+        .saturating_add(network.latency_max_us);
+    let ticks = u32::try_from(round_trip_us.div_ceil(tick_us)).unwrap_or(u32::MAX);
+    scenario.cluster.timing.for_round_trip(ticks)
 }
 
 /// A fresh node in its slot, with its own jitter stream.
@@ -1536,35 +1625,21 @@ fn hash_kind(h: &mut Fnv64, kind: &TraceKind) {
         TraceKind::Restarted { node } => h.write(&[10, node.0]),
         TraceKind::Node { node, event } => {
             h.write(&[8, node.0]);
-            use std::fmt::Write;
-            let _ = write!(HashWriter(h), "{event}");
+            hash_serialized(h, event);
         }
         TraceKind::Intervened { action } => {
             h.write(&[12]);
-            let json = serde_json::to_string(action).expect("interventions serialize");
-            h.write_str(&json);
+            hash_serialized(h, action);
         }
         TraceKind::AdminAccepted { node, command } => {
             h.write(&[13, node.0]);
-            let json = serde_json::to_string(command).expect("commands serialize");
-            h.write_str(&json);
+            hash_serialized(h, command);
         }
         TraceKind::AdminRefused { command, reason } => {
             h.write(&[14]);
-            let json = serde_json::to_string(command).expect("commands serialize");
-            h.write_str(&json);
+            hash_serialized(h, command);
             h.write_str(reason);
         }
-    }
-}
-
-/// Feeds formatted text straight into the hash, without building a string.
-struct HashWriter<'a>(&'a mut Fnv64);
-
-impl fmt::Write for HashWriter<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.write(s.as_bytes());
-        Ok(())
     }
 }
 
@@ -1579,4 +1654,47 @@ pub fn report(sim: &mut Simulation, oracle: Oracle, detail: String) {
     let o = sim.oracles_mut();
     o.at(events, now);
     o.report(oracle, detail);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(id: u64) -> Envelope {
+        Envelope {
+            id: MsgId(id),
+            from: Endpoint::Node(NodeId(0)),
+            to: Endpoint::Node(NodeId(1)),
+            payload: Payload::Peer(Message::CatchUp {
+                from: synod_core::Slot(id),
+            }),
+            sent_at: Time::ZERO,
+            deliver_at: Time(id),
+            lost: false,
+            held: false,
+        }
+    }
+
+    #[test]
+    fn in_flight_ring_finds_removes_and_trims_out_of_order() {
+        let mut f = InFlight::default();
+        for id in 5..10 {
+            f.insert(env(id));
+        }
+        assert!(f.get(MsgId(4)).is_none() && f.get(MsgId(10)).is_none());
+        assert_eq!(f.remove(MsgId(7)).map(|e| e.id), Some(MsgId(7)));
+        assert!(f.remove(MsgId(7)).is_none(), "removed once");
+        assert_eq!(f.first, 5, "a hole in the middle keeps the front");
+        f.remove(MsgId(5));
+        f.remove(MsgId(6));
+        assert_eq!(f.first, 8, "the front is trimmed past every hole");
+        f.get_mut(MsgId(9)).unwrap().held = true;
+        let ids: Vec<u64> = f.values().map(|e| e.id.0).collect();
+        assert_eq!(ids, vec![8, 9]);
+        f.remove(MsgId(8));
+        f.remove(MsgId(9));
+        assert_eq!(f.values().count(), 0);
+        f.insert(env(10));
+        assert!(f.contains_key(MsgId(10)));
+    }
 }

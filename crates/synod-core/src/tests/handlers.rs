@@ -380,6 +380,7 @@ fn every_message_kind_narrates_in_plain_language() {
                 last: Slot(3),
                 store: KvStore::new(),
                 sessions: vec![],
+                writes: vec![],
                 configs: vec![(Slot(0), Membership::of(&[n(0), n(1), n(2)]))],
                 digest: KvStore::new().digest(),
             },

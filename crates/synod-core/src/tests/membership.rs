@@ -244,6 +244,41 @@ fn a_removed_leader_steps_down_and_another_voter_takes_over() {
 }
 
 #[test]
+fn a_removed_node_redirects_clients_to_a_voter_not_to_its_removed_leader() {
+    // n1 is removed while n0 leads, then n0 removes itself: n1 still remembers n0 as the
+    // leader. Sending clients there made two removed nodes bounce a client between them
+    // forever (fuzz seed 303, --read-mode quorum, before the fix).
+    let mut c = led_cluster(3, 2);
+    admin(&mut c, 0, AdminCommand::Remove { node: n(1) }).expect("accepted");
+    settle(&mut c);
+    admin(&mut c, 0, AdminCommand::Remove { node: n(0) }).expect("accepted");
+    c.run_until(200, |c| c.leader() == Some(2));
+    settle(&mut c);
+    assert_eq!(c.node(1).role(), Role::Removed);
+    assert_eq!(c.node(0).role(), Role::Removed);
+    // n0 restarts: it knows from its log that it was removed, but no longer who leads.
+    c.crash(0);
+    c.restart(0);
+    c.run(30);
+    assert_eq!(c.node(0).leader_hint(), None, "nobody tells a removed node");
+    // Follow redirects from n1 the way a client does: it reaches the voter in two hops
+    // (n1 does not know n0 was removed too; n0 does, and names the voter it knows).
+    let mut at = 1;
+    let mut hops = vec![at];
+    for seq in 1..=3 {
+        c.client(at, 1, seq, set("k", "v"));
+        match c.replies_for(1, seq)[..] {
+            [ReplyStatus::Redirect { leader: Some(next) }] => at = next.0,
+            _ => break, // taken by the voter
+        }
+        hops.push(at);
+    }
+    assert_eq!(hops, vec![1, 0, 2]);
+    c.run(5);
+    assert_eq!(c.ok_result(1, 3), Some(KvResult::Done));
+}
+
+#[test]
 fn quorum_of_a_slot_follows_the_membership_in_force_for_it() {
     let mut c = led_cluster(3, 2);
     let n4 = add_learner(&mut c, CatchUpMethod::Replay);

@@ -107,6 +107,11 @@ fn quorum_read_of_a_key_never_written_is_absent() {
 
 /// A quorum-read report from a follower that learned `decided` (slot, client, seq, value).
 fn report_after(decided: &[(u64, u16, u64, &str)], skip_slot: Option<u64>) -> ReadReport {
+    report_from(follower_after(decided, skip_slot))
+}
+
+/// A follower that learned `decided` (slot, client, seq, value; the value `-` removes k).
+fn follower_after(decided: &[(u64, u16, u64, &str)], skip_slot: Option<u64>) -> Node {
     let config = NodeConfig::cluster(3, Protocol::MultiPaxos)[1]
         .clone()
         .with_read_mode(ReadMode::Quorum);
@@ -115,9 +120,13 @@ fn report_after(decided: &[(u64, u16, u64, &str)], skip_slot: Option<u64>) -> Re
         if Some(slot) == skip_slot {
             continue;
         }
+        let op = match v {
+            "-" => KvOp::Remove { key: "k".into() },
+            v => set("k", v),
+        };
         let command = Command {
             id: cid(client, seq),
-            op: set("k", v),
+            op,
         };
         let msg = Message::Decide {
             slot: Slot(slot),
@@ -125,6 +134,11 @@ fn report_after(decided: &[(u64, u16, u64, &str)], skip_slot: Option<u64>) -> Re
         };
         node.on_message(n(0), msg);
     }
+    node
+}
+
+/// The node's quorum-read report on k.
+fn report_from(mut node: Node) -> ReadReport {
     node.on_client(
         ClientId(9),
         ClientRequest {
@@ -166,4 +180,39 @@ fn quorum_read_report_above_a_gap_is_not_known_to_be_decided() {
     assert!(!newest.decided);
     let complete = report_after(&log, None).newest.expect("a write");
     assert!(complete.decided);
+}
+
+#[test]
+fn quorum_read_report_still_vouches_for_a_write_its_snapshot_compacted() {
+    // The only write to k is in slot 1; after the snapshot the log below slot 3 is gone,
+    // and before the fix the node reported no write to k at all: a majority of such
+    // reports read k as absent although set 8 was acknowledged.
+    let log = [(0, 0, 1, "7"), (1, 1, 1, "8"), (2, 2, 1, "9")];
+    let mut node = follower_after(&log, None);
+    node.snapshot_now().expect("three slots applied");
+    assert_eq!(node.snapshot().map(|s| s.last), Some(Slot(2)));
+    let newest = report_from(node).newest.expect("the snapshot's write");
+    assert_eq!((newest.slot, newest.value.as_deref()), (Slot(2), Some("9")));
+    assert!(newest.decided);
+}
+
+#[test]
+fn quorum_read_report_of_a_compacted_remove_says_absent_at_its_slot() {
+    let log = [(0, 0, 1, "7"), (1, 1, 1, "-"), (2, 2, 1, "-")];
+    let mut node = follower_after(&log, None);
+    node.snapshot_now().expect("three slots applied");
+    let newest = report_from(node).newest.expect("the snapshot's write");
+    assert_eq!((newest.slot, newest.value), (Slot(2), None));
+    assert!(newest.decided);
+}
+
+#[test]
+fn quorum_read_report_after_a_snapshot_skips_a_compacted_retry_copy() {
+    // Set 7 by client 0 is chosen in slot 0 and again (a retry) in slot 2; the replica
+    // skips the copy, so the snapshot's last write to k is client 1's set 8 in slot 1.
+    let log = [(0, 0, 1, "7"), (1, 1, 1, "8"), (2, 0, 1, "7")];
+    let mut node = follower_after(&log, None);
+    node.snapshot_now().expect("three slots applied");
+    let newest = report_from(node).newest.expect("the snapshot's write");
+    assert_eq!((newest.slot, newest.value.as_deref()), (Slot(1), Some("8")));
 }
