@@ -480,6 +480,7 @@ mod tests {
                 last: Slot(41),
                 store: synod_core::KvStore::default(),
                 sessions: Vec::new(),
+                writes: Vec::new(),
                 configs: Vec::new(),
                 digest: 0,
             },
