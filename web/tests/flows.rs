@@ -132,7 +132,7 @@ fn crash_leader_elects_another(b: &mut Browser) -> Result {
     open(b)?;
     full_speed(b)?;
     let old = leader(b)?;
-    b.click(&format!("[data-testid='node-{old}']"))?;
+    select_node(b, &old)?;
     b.click("[data-testid='crash']")?;
     b.wait_for(&format!("[data-testid='node-{old}'].down"))?;
     let js = format!(
@@ -341,7 +341,7 @@ fn frame_budget_5_nodes_10_clients(b: &mut Browser) -> Result {
 
 /// Selects a node by clicking it, as a person would, clicking again when a message dot
 /// arriving at the node took the click instead.
-fn select_node(b: &mut Browser, n: &str) -> Result {
+pub(crate) fn select_node(b: &mut Browser, n: &str) -> Result {
     for _ in 0..5 {
         b.click(&format!("[data-testid='node-{n}'] .body"))?;
         let text = b.text("[data-testid='selection']")?;

@@ -3,7 +3,7 @@
 //! frames from their height messages, a read-only embed offers no control, every export
 //! produces its file, and each history format imports with the right verdict.
 
-use super::{clock_ms, fail, full_speed, leader, open, Browser};
+use super::{clock_ms, fail, full_speed, leader, open, select_node, Browser};
 use crate::Result;
 use serde_json::Value;
 
@@ -71,7 +71,7 @@ fn share_link_reopens_the_same_state(b: &mut Browser) -> Result {
     full_speed(b)?;
     wait_clock(b, 1500)?;
     let old = leader(b)?;
-    b.click(&format!("[data-testid='node-{old}']"))?;
+    select_node(b, &old)?;
     b.click("[data-testid='crash']")?;
     wait_clock(b, 3500)?;
     b.click("[data-testid='play']")?;
