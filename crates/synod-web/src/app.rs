@@ -84,6 +84,7 @@ pub fn App() -> Html {
     };
     let dispatch = (*dispatch).clone();
     use_effect(perf::frame_rendered);
+    use_effect_with((), |_| perf::first_rendered());
     let rev = state.revision;
     let panel_rev = state.panel_revision;
     let now = state.now();
@@ -1150,6 +1151,7 @@ fn StatsPanel(props: &StateProps) -> Html {
     let committed = sim.committed_commands();
     let n = u64::from(sim.node_count());
     let core = ["prepare", "promise", "accept", "accepted", "decide", "nack"];
+    let work = perf::figures();
     let rows = stats.sent.iter().map(|(k, v)| {
         html! {
             <tr key={k.clone()}><td><span class={classes!("swatch", k.clone())}></span>{ k }</td>
@@ -1182,7 +1184,10 @@ fn StatsPanel(props: &StateProps) -> Html {
             <p>{ format!("Phase-1 runs: {} · leader changes: {} · mean latency {} · max {} · {} ok, {} failed, {} unknown",
                 stats.phase1_runs, stats.leader_changes, time(Time(stats.mean_latency_us())),
                 time(Time(stats.latency_max_us)), stats.completed_ok, stats.failed, stats.unknown) }</p>
-            <p class="hint" data-testid="perf">{ format!("Work per frame (advance + render): {}", perf::summary()) }</p>
+            <p class="hint" data-testid="perf" data-mean-ms={format!("{:.3}", work.mean_ms)}
+                data-advance-ms={format!("{:.3}", work.advance_ms)} data-p95-ms={format!("{:.3}", work.p95_ms)}
+                data-max-ms={format!("{:.3}", work.max_ms)} data-frames={work.frames.to_string()}>
+                { format!("Work per frame (advance + render): {}", perf::summary(&work)) }</p>
         </section>
     }
 }

@@ -87,18 +87,55 @@ pub fn stats(frames: &[f64]) -> (f64, f64, f64) {
     (mean, p95, sorted[sorted.len() - 1])
 }
 
-/// The summary shown on the page.
-pub fn summary() -> String {
+/// The figures of the recent frames, in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Figures {
+    pub mean_ms: f64,
+    /// The reducer's share (simulation advance and derived data), mean and 95th percentile.
+    pub advance_ms: f64,
+    pub advance_p95_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+    pub frames: usize,
+}
+
+/// The recent frames' figures.
+pub fn figures() -> Figures {
     FRAMES.with(|f| {
         let f = f.borrow();
-        let (mean, p95, max) = stats(&f.recent);
-        let (advance, advance_p95, _) = stats(&f.advance);
-        format!(
-            "{mean:.2} ms mean ({advance:.2} ms advancing the simulation, p95 \
-             {advance_p95:.2} ms), {p95:.2} ms p95, {max:.2} ms max over the last {} frames",
-            f.recent.len()
-        )
+        let (mean_ms, p95_ms, max_ms) = stats(&f.recent);
+        let (advance_ms, advance_p95_ms, _) = stats(&f.advance);
+        Figures {
+            mean_ms,
+            advance_ms,
+            advance_p95_ms,
+            p95_ms,
+            max_ms,
+            frames: f.recent.len(),
+        }
     })
+}
+
+/// The summary shown on the page.
+pub fn summary(f: &Figures) -> String {
+    format!(
+        "{:.2} ms mean ({:.2} ms advancing the simulation, p95 {:.2} ms), {:.2} ms p95, \
+         {:.2} ms max over the last {} frames",
+        f.mean_ms, f.advance_ms, f.advance_p95_ms, f.p95_ms, f.max_ms, f.frames
+    )
+}
+
+/// The page has rendered for the first time: records how long after navigation start (the
+/// origin of `performance.now()`) on the document element, as `data-first-render-ms`, where
+/// the browser benchmark reads it.
+pub fn first_rendered() {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("data-first-render-ms", &format!("{:.1}", now_ms()));
+    }
 }
 
 #[cfg(test)]
