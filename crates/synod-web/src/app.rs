@@ -1214,7 +1214,8 @@ fn StatsPanel(props: &StateProps) -> Html {
                 time(Time(stats.latency_max_us)), stats.completed_ok, stats.failed, stats.unknown) }</p>
             <p class="hint" data-testid="perf" data-mean-ms={format!("{:.3}", work.mean_ms)}
                 data-advance-ms={format!("{:.3}", work.advance_ms)} data-p95-ms={format!("{:.3}", work.p95_ms)}
-                data-max-ms={format!("{:.3}", work.max_ms)} data-frames={work.frames.to_string()}>
+                data-max-ms={format!("{:.3}", work.max_ms)} data-frames={work.frames.to_string()}
+                data-total-frames={work.total.to_string()}>
                 { format!("Work per frame (advance + render): {}", perf::summary(&work)) }</p>
         </section>
     }

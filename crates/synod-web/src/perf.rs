@@ -97,6 +97,8 @@ pub struct Figures {
     pub p95_ms: f64,
     pub max_ms: f64,
     pub frames: usize,
+    /// Every frame measured since the page opened.
+    pub total: u64,
 }
 
 /// The recent frames' figures.
@@ -112,6 +114,7 @@ pub fn figures() -> Figures {
             p95_ms,
             max_ms,
             frames: f.recent.len(),
+            total: f.total,
         }
     })
 }
