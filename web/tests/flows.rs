@@ -483,9 +483,9 @@ fn add_fourth_node(b: &mut Browser, method: &str) -> Result {
         "const m = document.querySelector(\"{in_flight}\"); \
          const l = document.querySelector(\"[data-role='leader']\"); \
          if (!m || !l) return false; \
-         const p = e => {{ const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }}; \
+         const p = e => e.getAttribute('transform').match(/translate\\(([-\\d.]+),([-\\d.]+)\\)/); \
          const [a, b] = [p(m), p(l)]; \
-         return Math.hypot(a[0] - b[0], a[1] - b[1]) > 66;"
+         return Math.hypot(a[1] - b[1], a[2] - b[2]) > 90;"
     );
     for _ in 0..30 {
         if b.script(&away)? == serde_json::Value::Bool(true) {

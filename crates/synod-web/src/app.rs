@@ -11,7 +11,7 @@ use crate::format::{
     per, time,
 };
 use crate::geometry::{
-    client_position, endpoint_position, lerp, node_position, Point, VIEW_H, VIEW_W,
+    client_position, endpoint_position, lerp, node_position, progress, Point, VIEW_H, VIEW_W,
 };
 use crate::members;
 use crate::perf;
@@ -415,11 +415,7 @@ fn ClusterView(props: &StateProps) -> Html {
     let messages = sim.in_flight().map(|m| {
         let a = endpoint_position(m.from, n, c);
         let b = endpoint_position(m.to, n, c);
-        // A message already due is drawn at its destination, as `progress` would.
-        let (a, sent_us, trip_us) = match m.deliver_at.as_us().checked_sub(m.sent_at.as_us()) {
-            Some(trip) if trip > 0 => (a, m.sent_at.as_us(), trip),
-            _ => (b, 0, 1),
-        };
+        let at = lerp(a, b, progress(m.sent_at, m.deliver_at, now));
         let hue = match &m.payload {
             Payload::Peer(msg) => msg.ballot().map(ballot_hue),
             _ => None,
@@ -429,10 +425,8 @@ fn ClusterView(props: &StateProps) -> Html {
             || (f.slot.is_some() && payload_slot(&m.payload) == f.slot);
         message_dot(&MessageDot {
             id: m.id,
-            from: (round1(a.x), round1(a.y)),
-            to: (round1(b.x), round1(b.y)),
-            sent_us,
-            trip_us,
+            x: round1(at.x),
+            y: round1(at.y),
             kind: m.payload.kind(),
             hue,
             lost: m.lost,
@@ -449,10 +443,7 @@ fn ClusterView(props: &StateProps) -> Html {
                 <g class="links">{ for client_links }{ for node_links }</g>
                 <g class="nodes">{ for nodes }</g>
                 <g class="clients">{ for clients }</g>
-                // The dots move by themselves (see `message_dot`): a frame only moves the
-                // virtual clock they read.
-                <g class="messages" data-testid="messages" onclick={on_msg}
-                    style={format!("--t: {}", now.as_us())}>{ for messages }</g>
+                <g class="messages" data-testid="messages" onclick={on_msg}>{ for messages }</g>
             </svg>
             <Legend protocol={p.setup.protocol} />
         </section>
@@ -560,23 +551,12 @@ fn NodeGlyph(props: &NodeGlyphProps) -> Html {
 }
 
 /// One message dot. Drawn by a plain function, not a component: there may be hundreds,
-/// and a component each costs a scheduler task per frame.
-///
-/// A dot does not carry its position. It carries its trip (both ends, the virtual send time
-/// and the trip's length) as CSS custom properties, and `style.css` places it at
-/// `from + (to - from) * clamp(0, (t - sent) / trip, 1)`, where `--t` is the virtual clock
-/// set once on the messages group: the same linear `geometry::progress` as the simulation's
-/// timing, computed by the browser's style engine instead of a formatted `transform` per dot
-/// per frame. So a frame in which no message is sent, delivered or changed writes one
-/// attribute for all the dots, and the dots' virtual nodes compare equal.
+/// all moving every frame, and a component each costs a scheduler task per frame.
 struct MessageDot {
     id: MsgId,
-    /// Both ends in tenths of a view-box unit, so that equal props mean an equal picture.
-    from: (i32, i32),
-    to: (i32, i32),
-    /// Virtual send time and trip length, in microseconds (the trip is at least 1).
-    sent_us: u64,
-    trip_us: u64,
+    /// Position in tenths of a view-box unit, so that equal props mean an equal picture.
+    x: i32,
+    y: i32,
     kind: &'static str,
     hue: Option<u32>,
     lost: bool,
@@ -597,19 +577,11 @@ fn message_dot(props: &MessageDot) -> Html {
         props.related.then_some("related"),
         props.selected.then_some("selected"),
     );
-    let trip = format!(
-        "--x0: {}; --y0: {}; --dx: {}; --dy: {}; --s: {}; --d: {}",
-        props.from.0,
-        props.from.1,
-        props.to.0 - props.from.0,
-        props.to.1 - props.from.1,
-        props.sent_us,
-        props.trip_us
-    );
     let ring = props.hue.map(|h| format!("stroke: hsl({h}, 70%, 40%)"));
     html! {
         <g key={id.0} class={class} data-testid={format!("msg-{}", id.0)} data-msg={id.0.to_string()}
-            data-kind={props.kind} style={trip}>
+            data-kind={props.kind}
+            transform={format!("translate({:.1},{:.1})", f64::from(props.x) / 10.0, f64::from(props.y) / 10.0)}>
             <circle class="hit" r="18" />
             if props.kind == "snapshot" {
                 // A snapshot is one big message: a block, not a dot.
