@@ -389,7 +389,8 @@ fn frame_budget_5_nodes_10_clients(b: &mut Browser) -> Result {
     let figures = b.script(
         "const d = document.querySelector(\"[data-testid='perf']\").dataset; \
          return {mean_ms: Number(d.meanMs), advance_mean_ms: Number(d.advanceMs), \
-                 p95_ms: Number(d.p95Ms), max_ms: Number(d.maxMs), frames: Number(d.frames)};",
+                 p95_ms: Number(d.p95Ms), max_ms: Number(d.maxMs), frames: Number(d.frames), \
+                 moving_mean_ms: Number(d.movingMs), panels_mean_ms: Number(d.panelsMs)};",
     )?;
     println!(
         "    first render {first_in_page:.0} ms in the page ({first:?} seen by WebDriver); \

@@ -1224,6 +1224,7 @@ fn StatsPanel(props: &StateProps) -> Html {
     let committed = sim.committed_commands();
     let n = u64::from(sim.node_count());
     let core = ["prepare", "promise", "accept", "accepted", "decide", "nack"];
+    perf::panels_rendered();
     let work = perf::figures();
     let rows = stats.sent.iter().map(|(k, v)| {
         html! {
@@ -1260,7 +1261,9 @@ fn StatsPanel(props: &StateProps) -> Html {
             <p class="hint" data-testid="perf" data-mean-ms={format!("{:.3}", work.mean_ms)}
                 data-advance-ms={format!("{:.3}", work.advance_ms)} data-p95-ms={format!("{:.3}", work.p95_ms)}
                 data-max-ms={format!("{:.3}", work.max_ms)} data-frames={work.frames.to_string()}
-                data-total-frames={work.total.to_string()}>
+                data-total-frames={work.total.to_string()}
+                data-moving-ms={format!("{:.3}", work.moving_mean_ms)}
+                data-panels-ms={format!("{:.3}", work.panels_mean_ms)}>
                 { format!("Work per frame (advance + render): {}", perf::summary(&work)) }</p>
         </section>
     }
