@@ -329,6 +329,7 @@ fn frame_budget_5_nodes_10_clients(b: &mut Browser) -> Result {
         .script("return Number(document.documentElement.dataset.firstRenderMs || 0);")?
         .as_f64()
         .unwrap_or(0.0);
+    let download = wasm_download(b)?;
     b.set_value("[data-testid='nodes']", "5")?;
     b.wait_for("[data-testid='node-n5']")?;
     b.set_value("[data-testid='clients']", "10")?;
@@ -393,6 +394,10 @@ fn frame_budget_5_nodes_10_clients(b: &mut Browser) -> Result {
                  moving_mean_ms: Number(d.movingMs), panels_mean_ms: Number(d.panelsMs)};",
     )?;
     println!(
+        "    wasm {} bytes, {} gzipped, fetched {:.0} ms after navigation start",
+        download["wasm_bytes"], download["wasm_gzip_bytes"], download["wasm_fetched_ms"]
+    );
+    println!(
         "    first render {first_in_page:.0} ms in the page ({first:?} seen by WebDriver); \
          up to {most} messages in flight; {perf}; the browser per frame: {}",
         serde_json::Value::Object(browser.clone())
@@ -400,12 +405,29 @@ fn frame_budget_5_nodes_10_clients(b: &mut Browser) -> Result {
     let saved = serde_json::json!({
         "first_render_ms": first_in_page,
         "first_render_webdriver_ms": first.as_secs_f64() * 1000.0,
+        "download": download,
         "most_messages_in_flight": most,
         "frames": figures,
         "browser": browser,
     });
     b.save("frame_budget.json", &saved.to_string())?;
     b.screenshot("frame_budget_5_nodes_10_clients")
+}
+
+/// The wasm module the page loaded: its size, its size gzipped (by the browser's own
+/// `CompressionStream`, the way a static host would serve it) and when its download ended.
+fn wasm_download(b: &mut Browser) -> Result<serde_json::Value> {
+    b.script(
+        "window.__wasm = null; \
+         const e = performance.getEntriesByType('resource').find(e => e.name.endsWith('.wasm')); \
+         fetch(e.name).then(r => r.arrayBuffer()).then(async raw => { \
+           const gz = await new Response(new Blob([raw]).stream() \
+             .pipeThrough(new CompressionStream('gzip'))).arrayBuffer(); \
+           window.__wasm = {wasm_bytes: raw.byteLength, wasm_gzip_bytes: gz.byteLength, \
+                            wasm_fetched_ms: e.responseEnd}; }); \
+         return 0;",
+    )?;
+    b.wait_until("the wasm module measured", "return window.__wasm;")
 }
 
 /// Chromium's cumulative timings (seconds): all script, style recalculation, layout and
