@@ -376,6 +376,23 @@ impl Browser {
         }
     }
 
+    /// Sends one Chrome DevTools Protocol command (e.g. `Profiler.start`) through
+    /// ChromeDriver and returns its result.
+    pub fn cdp(&mut self, cmd: &str, params: Value) -> Result<Value> {
+        self.call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({"cmd": cmd, "params": params})),
+        )
+    }
+
+    /// Saves `contents` as `web/test-output/NAME` (figures a flow measured, a profile).
+    pub fn save(&mut self, name: &str, contents: &str) -> Result {
+        let path = self.out_dir.join(name);
+        std::fs::write(&path, contents)
+            .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
+    }
+
     /// Saves a PNG of the viewport as `web/test-output/NAME.png`.
     pub fn screenshot(&mut self, name: &str) -> Result {
         let v = self.call("GET", "/screenshot", None)?;

@@ -112,6 +112,7 @@ pub fn App() -> Html {
         Callback::from(move |()| imported.set(None))
     };
     use_effect(perf::frame_rendered);
+    use_effect_with((), |_| perf::first_rendered());
     let rev = state.revision;
     let panel_rev = state.panel_revision;
     let now = state.now();
@@ -439,31 +440,33 @@ fn ClusterView(props: &StateProps) -> Html {
     let f = focus(p, &sim);
     let blocked: BTreeSet<(Endpoint, Endpoint)> = sim.blocked_links().copied().collect();
     let held: BTreeSet<(Endpoint, Endpoint)> = sim.held_links().copied().collect();
-    let node_links = (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).map(|(a, b)| {
-        let (ea, eb) = (Endpoint::Node(NodeId(a as u8)), Endpoint::Node(NodeId(b as u8)));
-        let cut = blocked.contains(&(ea, eb)) || blocked.contains(&(eb, ea));
-        let hold = held.contains(&(ea, eb)) || held.contains(&(eb, ea));
-        let (pa, pb) = (node_position(a, n), node_position(b, n));
-        let class = classes!("link", "peer", cut.then_some("cut"), hold.then_some("held"));
-        let mid = lerp(pa, pb, 0.5);
-        html! {
-            <g key={format!("l{a}-{b}")} data-testid={format!("link-{}-{}", node_name(a), node_name(b))}
-                class={class}>
-                <line x1={f1(pa.x)} y1={f1(pa.y)} x2={f1(pb.x)} y2={f1(pb.y)} />
-                if cut { <text class="cut-mark" x={f1(mid.x)} y={f1(mid.y + 6.0)}>{ "✕" }</text> }
-            </g>
-        }
+    let either = |set: &BTreeSet<(Endpoint, Endpoint)>, a: usize, b: usize| {
+        let (ea, eb) = (
+            Endpoint::Node(NodeId(a as u8)),
+            Endpoint::Node(NodeId(b as u8)),
+        );
+        set.contains(&(ea, eb)) || set.contains(&(eb, ea))
+    };
+    let links: Vec<LinkState> = (0..n)
+        .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+        .map(|(a, b)| LinkState {
+            a,
+            b,
+            cut: either(&blocked, a, b),
+            held: either(&held, a, b),
+        })
+        .collect();
+    let targets: Vec<usize> = (0..c)
+        .map(|ci| p.inputs.get(ci).map_or(0, |i| i.target.index()))
+        .collect();
+    let busy: Vec<bool> = (0..c)
+        .map(|i| sim.client_pending(ClientId(i as u16)).is_some())
+        .collect();
+    // Callbacks that live as long as the dispatcher, so that the node glyphs' props stay
+    // equal from frame to frame and Yew skips them.
+    let on_node = use_callback(props.dispatch.clone(), |n: NodeId, d| {
+        d.emit(Action::Select(Some(Selection::Node(n))))
     });
-    let client_links = (0..c).map(|ci| {
-        let a = client_position(ci, c);
-        let t = p.inputs.get(ci).map_or(0, |i| i.target.index());
-        let b = node_position(t.min(n.saturating_sub(1)), n);
-        html! { <line key={format!("c{ci}")} class="link client-link"
-        x1={f1(a.x)} y1={f1(a.y)} x2={f1(b.x)} y2={f1(b.y)} /> }
-    });
-    let on_node = props
-        .dispatch
-        .reform(|n: NodeId| Action::Select(Some(Selection::Node(n))));
     let nodes = views.iter().enumerate().map(|(i, v)| {
         let id = NodeId(i as u8);
         html! {
@@ -472,28 +475,12 @@ fn ClusterView(props: &StateProps) -> Html {
                 selected={f.node == Some(id)} on_click={on_node.clone()} />
         }
     });
-    let clients = (0..c).map(|i| {
-        let at = client_position(i, c);
-        let name = ClientId(i as u16).to_string();
-        let busy = sim.client_pending(ClientId(i as u16)).is_some();
-        html! {
-            <g key={name.clone()} class={classes!("client", busy.then_some("busy"))}
-                data-testid={format!("client-{name}")}
-                transform={format!("translate({},{})", f1(at.x), f1(at.y))}>
-                <rect x="-36" y="-22" width="72" height="44" rx="8" />
-                <text y="8">{ name }</text>
-            </g>
+    // One listener for every message dot (there may be hundreds, each frame).
+    let on_msg = use_callback(props.dispatch.clone(), |e: MouseEvent, d| {
+        if let Some(id) = clicked(&e, "data-msg") {
+            d.emit(Action::Select(Some(Selection::Message(MsgId(id)))));
         }
     });
-    // One listener for every message dot (there may be hundreds, each frame).
-    let on_msg = {
-        let d = props.dispatch.clone();
-        Callback::from(move |e: MouseEvent| {
-            if let Some(id) = clicked(&e, "data-msg") {
-                d.emit(Action::Select(Some(Selection::Message(MsgId(id)))));
-            }
-        })
-    };
     let messages = sim.in_flight().map(|m| {
         let a = endpoint_position(m.from, n, c);
         let b = endpoint_position(m.to, n, c);
@@ -522,14 +509,82 @@ fn ClusterView(props: &StateProps) -> Html {
         <section class="cluster">
             <svg viewBox={format!("0 0 {VIEW_W} {VIEW_H}")} preserveAspectRatio="xMidYMid meet"
                 data-testid="cluster">
-                <g class="links">{ for client_links }{ for node_links }</g>
+                <g class="links"><Links nodes={n} targets={targets} links={links} /></g>
                 <g class="nodes">{ for nodes }</g>
-                <g class="clients">{ for clients }</g>
+                <g class="clients"><Clients busy={busy} /></g>
                 <g class="messages" data-testid="messages" onclick={on_msg}>{ for messages }</g>
             </svg>
             <Legend protocol={p.setup.protocol} />
         </section>
     }
+}
+
+/// One link between two nodes, and whether it is cut or held (either way).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct LinkState {
+    a: usize,
+    b: usize,
+    cut: bool,
+    held: bool,
+}
+
+#[derive(Properties, PartialEq)]
+struct LinksProps {
+    nodes: usize,
+    /// The node each client sends to.
+    targets: Vec<usize>,
+    links: Vec<LinkState>,
+}
+
+/// The links between nodes and from each client to its node. A component of its own with
+/// narrow props, so that the frames that only move messages skip it.
+#[component]
+fn Links(props: &LinksProps) -> Html {
+    let (n, c) = (props.nodes, props.targets.len());
+    let client_links = props.targets.iter().enumerate().map(|(ci, &t)| {
+        let a = client_position(ci, c);
+        let b = node_position(t.min(n.saturating_sub(1)), n);
+        html! { <line key={format!("c{ci}")} class="link client-link"
+        x1={f1(a.x)} y1={f1(a.y)} x2={f1(b.x)} y2={f1(b.y)} /> }
+    });
+    let node_links = props.links.iter().map(|&LinkState { a, b, cut, held }| {
+        let (pa, pb) = (node_position(a, n), node_position(b, n));
+        let class = classes!("link", "peer", cut.then_some("cut"), held.then_some("held"));
+        let mid = lerp(pa, pb, 0.5);
+        html! {
+            <g key={format!("l{a}-{b}")} data-testid={format!("link-{}-{}", node_name(a), node_name(b))}
+                class={class}>
+                <line x1={f1(pa.x)} y1={f1(pa.y)} x2={f1(pb.x)} y2={f1(pb.y)} />
+                if cut { <text class="cut-mark" x={f1(mid.x)} y={f1(mid.y + 6.0)}>{ "✕" }</text> }
+            </g>
+        }
+    });
+    html! { <>{ for client_links }{ for node_links }</> }
+}
+
+#[derive(Properties, PartialEq)]
+struct ClientsProps {
+    /// One per client: whether it waits for an answer.
+    busy: Vec<bool>,
+}
+
+/// The clients along the bottom (narrow props, like [`Links`]).
+#[component]
+fn Clients(props: &ClientsProps) -> Html {
+    let c = props.busy.len();
+    let clients = props.busy.iter().enumerate().map(|(i, &busy)| {
+        let at = client_position(i, c);
+        let name = ClientId(i as u16).to_string();
+        html! {
+            <g key={name.clone()} class={classes!("client", busy.then_some("busy"))}
+                data-testid={format!("client-{name}")}
+                transform={format!("translate({},{})", f1(at.x), f1(at.y))}>
+                <rect x="-36" y="-22" width="72" height="44" rx="8" />
+                <text y="8">{ name }</text>
+            </g>
+        }
+    });
+    html! { <>{ for clients }</> }
 }
 
 /// The number in attribute `attr` of the element under a click, or of its nearest
@@ -545,6 +600,18 @@ fn clicked(e: &MouseEvent, attr: &str) -> Option<u64> {
 
 fn f1(v: f64) -> String {
     format!("{v:.1}")
+}
+
+/// A length in tenths, written as a decimal with one digit after the point (`-12.3`), as
+/// `{:.1}` writes the float, without the float formatting machinery.
+struct Tenths(i32);
+
+impl std::fmt::Display for Tenths {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let v = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{}", v / 10, v % 10)
+    }
 }
 
 fn round1(v: f64) -> i32 {
@@ -651,19 +718,26 @@ struct MessageDot {
 
 fn message_dot(props: &MessageDot) -> Html {
     let id = props.id;
-    let class = classes!(
-        "msg",
-        props.kind,
-        props.lost.then_some("lost"),
-        props.held.then_some("held"),
-        props.related.then_some("related"),
-        props.selected.then_some("selected"),
-    );
+    // One string rather than `classes!`, which hashes each class into a set: this runs for
+    // every dot on every frame.
+    let mut class = String::with_capacity(40);
+    class.push_str("msg ");
+    class.push_str(props.kind);
+    for (on, name) in [
+        (props.lost, " lost"),
+        (props.held, " held"),
+        (props.related, " related"),
+        (props.selected, " selected"),
+    ] {
+        if on {
+            class.push_str(name);
+        }
+    }
     let ring = props.hue.map(|h| format!("stroke: hsl({h}, 70%, 40%)"));
     html! {
         <g key={id.0} class={class} data-testid={format!("msg-{}", id.0)} data-msg={id.0.to_string()}
             data-kind={props.kind}
-            transform={format!("translate({:.1},{:.1})", f64::from(props.x) / 10.0, f64::from(props.y) / 10.0)}>
+            transform={format!("translate({},{})", Tenths(props.x), Tenths(props.y))}>
             <circle class="hit" r="18" />
             if props.kind == "snapshot" {
                 // A snapshot is one big message: a block, not a dot.
@@ -1164,7 +1238,7 @@ struct Bar {
 }
 
 fn bar(props: &Bar) -> Html {
-    let t = |v: i32| format!("{:.1}", f64::from(v) / 10.0);
+    let t = |v: i32| Tenths(v).to_string();
     let i = props.index;
     let y = f64::from(props.y) / 10.0;
     let h = f64::from(props.h) / 10.0;
@@ -1233,6 +1307,8 @@ fn StatsPanel(props: &StateProps) -> Html {
     let committed = sim.committed_commands();
     let n = u64::from(sim.node_count());
     let core = ["prepare", "promise", "accept", "accepted", "decide", "nack"];
+    perf::panels_rendered();
+    let work = perf::figures();
     let rows = stats.sent.iter().map(|(k, v)| {
         html! {
             <tr key={k.clone()}><td><span class={classes!("swatch", k.clone())}></span>{ k }</td>
@@ -1268,7 +1344,13 @@ fn StatsPanel(props: &StateProps) -> Html {
             <p class="hint">{ format!("Seed {} · trace hash ", sim.scenario().seed) }
                 <code data-testid="trace-hash">{ format!("{:016x}", sim.trace_hash()) }</code>
                 { " (the same scenario replayed to the same moment gives the same hash)" }</p>
-            <p class="hint" data-testid="perf">{ format!("Work per frame (advance + render): {}", perf::summary()) }</p>
+            <p class="hint" data-testid="perf" data-mean-ms={format!("{:.3}", work.mean_ms)}
+                data-advance-ms={format!("{:.3}", work.advance_ms)} data-p95-ms={format!("{:.3}", work.p95_ms)}
+                data-max-ms={format!("{:.3}", work.max_ms)} data-frames={work.frames.to_string()}
+                data-total-frames={work.total.to_string()}
+                data-moving-ms={format!("{:.3}", work.moving_mean_ms)}
+                data-panels-ms={format!("{:.3}", work.panels_mean_ms)}>
+                { format!("Work per frame (advance + render): {}", perf::summary(&work)) }</p>
         </section>
     }
 }
@@ -1307,5 +1389,21 @@ fn HelpOverlay(props: &HelpProps) -> Html {
                 <button data-testid="close-help">{ "Close" }</button>
             </div>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tenths;
+
+    #[test]
+    fn tenths_are_written_like_one_decimal_floats() {
+        for v in [-1234, -10, -9, -1, 0, 1, 9, 10, 55, 1234, 9999] {
+            assert_eq!(
+                Tenths(v).to_string(),
+                format!("{:.1}", f64::from(v) / 10.0),
+                "{v}"
+            );
+        }
     }
 }

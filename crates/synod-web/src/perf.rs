@@ -17,6 +17,10 @@ struct Frames {
     recent: Vec<f64>,
     /// The reducer's share (simulation advance and derived data) of each recent frame.
     advance: Vec<f64>,
+    /// Whether the frame being measured also rendered the side panels, and whether each
+    /// recent frame did.
+    panels_now: bool,
+    panels: Vec<bool>,
     total: u64,
 }
 
@@ -49,6 +53,12 @@ pub fn frame_reduced(at_ms: f64) {
     FRAMES.with(|f| f.borrow_mut().reduced = Some(at_ms));
 }
 
+/// The side panels rendered in the frame being measured (they follow the moving pictures
+/// every few frames), so the figures can tell those frames apart.
+pub fn panels_rendered() {
+    FRAMES.with(|f| f.borrow_mut().panels_now = true);
+}
+
 /// The page rendered: if a frame was being measured, record how long it took.
 pub fn frame_rendered() {
     let Some((start, reduced)) = FRAMES.with(|f| {
@@ -58,19 +68,23 @@ pub fn frame_rendered() {
     }) else {
         return;
     };
-    record(now_ms() - start, reduced - start);
+    let panels = FRAMES.with(|f| std::mem::take(&mut f.borrow_mut().panels_now));
+    record(now_ms() - start, reduced - start, panels);
 }
 
-/// Records one frame's work and the reducer's part of it, in milliseconds.
-pub fn record(ms: f64, advance_ms: f64) {
+/// Records one frame's work and the reducer's part of it, in milliseconds, and whether the
+/// frame rendered the side panels too.
+pub fn record(ms: f64, advance_ms: f64, panels: bool) {
     FRAMES.with(|f| {
         let mut f = f.borrow_mut();
         if f.recent.len() == WINDOW {
             f.recent.remove(0);
             f.advance.remove(0);
+            f.panels.remove(0);
         }
         f.recent.push(ms);
         f.advance.push(advance_ms);
+        f.panels.push(panels);
         f.total += 1;
     });
 }
@@ -87,18 +101,82 @@ pub fn stats(frames: &[f64]) -> (f64, f64, f64) {
     (mean, p95, sorted[sorted.len() - 1])
 }
 
-/// The summary shown on the page.
-pub fn summary() -> String {
+/// The figures of the recent frames, in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Figures {
+    pub mean_ms: f64,
+    /// The reducer's share (simulation advance and derived data), mean and 95th percentile.
+    pub advance_ms: f64,
+    pub advance_p95_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+    /// The mean of the frames that only moved the pictures, and of those that also
+    /// rendered the side panels.
+    pub moving_mean_ms: f64,
+    pub panels_mean_ms: f64,
+    pub frames: usize,
+    /// Every frame measured since the page opened.
+    pub total: u64,
+}
+
+/// The recent frames' figures.
+pub fn figures() -> Figures {
     FRAMES.with(|f| {
         let f = f.borrow();
-        let (mean, p95, max) = stats(&f.recent);
-        let (advance, advance_p95, _) = stats(&f.advance);
-        format!(
-            "{mean:.2} ms mean ({advance:.2} ms advancing the simulation, p95 \
-             {advance_p95:.2} ms), {p95:.2} ms p95, {max:.2} ms max over the last {} frames",
-            f.recent.len()
-        )
+        let (mean_ms, p95_ms, max_ms) = stats(&f.recent);
+        let (advance_ms, advance_p95_ms, _) = stats(&f.advance);
+        let split = |panels: bool| -> Vec<f64> {
+            f.recent
+                .iter()
+                .zip(&f.panels)
+                .filter(|(_, p)| **p == panels)
+                .map(|(ms, _)| *ms)
+                .collect()
+        };
+        let (moving_mean_ms, _, _) = stats(&split(false));
+        let (panels_mean_ms, _, _) = stats(&split(true));
+        Figures {
+            mean_ms,
+            advance_ms,
+            advance_p95_ms,
+            p95_ms,
+            max_ms,
+            moving_mean_ms,
+            panels_mean_ms,
+            frames: f.recent.len(),
+            total: f.total,
+        }
     })
+}
+
+/// The summary shown on the page.
+pub fn summary(f: &Figures) -> String {
+    format!(
+        "{:.2} ms mean ({:.2} ms advancing the simulation, p95 {:.2} ms; {:.2} ms moving the \
+         pictures only, {:.2} ms with the side panels), {:.2} ms p95, {:.2} ms max over the \
+         last {} frames",
+        f.mean_ms,
+        f.advance_ms,
+        f.advance_p95_ms,
+        f.moving_mean_ms,
+        f.panels_mean_ms,
+        f.p95_ms,
+        f.max_ms,
+        f.frames
+    )
+}
+
+/// The page has rendered for the first time: records how long after navigation start (the
+/// origin of `performance.now()`) on the document element, as `data-first-render-ms`, where
+/// the browser benchmark reads it.
+pub fn first_rendered() {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("data-first-render-ms", &format!("{:.1}", now_ms()));
+    }
 }
 
 #[cfg(test)]
