@@ -1343,7 +1343,7 @@ impl Simulation {
     /// Sends the client's outstanding command (to every node for a quorum read: voters of a
     /// membership the client has not heard of may be needed) and arms its timeout.
     fn send_pending(&mut self, client: ClientId) {
-        let timeout = self.scenario.clients.timeout_us;
+        let timeout = client_timeout_us(&self.scenario, &self.network);
         self.arm_timer(client, timeout);
         let pending = self.clients[client.index()]
             .pending
@@ -1557,6 +1557,18 @@ pub fn node_timing(scenario: &Scenario, network: &NetworkConfig) -> Timing {
         .saturating_add(network.latency_max_us);
     let ticks = u32::try_from(round_trip_us.div_ceil(tick_us)).unwrap_or(u32::MAX);
     scenario.cluster.timing.for_round_trip(ticks)
+}
+
+/// How long a client waits for an answer before it tries again: the scenario's timeout, but
+/// never less than two and a half round trips at the network's slowest latency (a request to
+/// the leader and its reply, the leader's accept round in between, and some slack). Like the
+/// nodes' timers (see [`node_timing`]), a client that gave up sooner would never see an
+/// answer on a slow network.
+pub fn client_timeout_us(scenario: &Scenario, network: &NetworkConfig) -> u64 {
+    scenario
+        .clients
+        .timeout_us
+        .max(network.latency_max_us.saturating_mul(5))
 }
 
 /// A fresh node in its slot, with its own jitter stream.

@@ -93,3 +93,26 @@ fn basic_paxos_commits_at_a_second_of_latency() {
     assert!(sim.violations().is_empty());
     assert!(sim.stats().completed_ok >= 10, "{:?}", sim.stats());
 }
+
+#[test]
+fn clients_wait_long_enough_at_a_second_of_latency_without_being_told() {
+    // The scenario's own client timeout (two seconds) is shorter than a write can take over
+    // this network (up to four); clients stretch it to the network, as nodes stretch their
+    // timers, instead of sending every slow request again. (About 1.85 requests per operation
+    // with the stretch, redirects from followers included; about 2.9 without it.)
+    for seed in 0..3 {
+        let mut s = Scenario::cluster(seed, 5, Protocol::MultiPaxos, 3);
+        assert!(s.clients.timeout_us < 4_000_000);
+        s.network = slider(1000);
+        let mut sim = Simulation::new(s.clone()).unwrap();
+        sim.run_until(Time(120_000_000));
+        let stats = sim.stats();
+        let requests = stats.sent.get("request").copied().unwrap_or(0);
+        let operations = stats.completed_ok + stats.unknown + stats.failed;
+        assert!(
+            requests * 10 <= operations * 22,
+            "seed {seed}: {requests} requests for {operations} operations"
+        );
+        assert_settles(s, 120);
+    }
+}
