@@ -218,7 +218,8 @@ fn bench(args: &[String]) -> Result {
         cmd.arg("--").args(args);
     }
     run("criterion benchmarks", &mut cmd)?;
-    wasm_corpus_bench()
+    wasm_corpus_bench()?;
+    wasm_throughput_bench()
 }
 
 /// The criterion benchmark whose median the wasm corpus figure is compared with.
@@ -232,35 +233,13 @@ fn wasm_corpus_bench() -> Result {
     let bundle = target_dir().join("synod-corpus.bundle");
     let files = bundle_corpus(&bundle)?;
     let what = "the conformance corpus in wasm (Node.js)";
-    let mut cmd = cargo();
-    cmd.args([
-        "test",
-        "--release",
-        "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "synod-check",
-        "--test",
-        "wasm_corpus",
-        // wasm-bindgen-test shows a passing test's console output only when asked.
-        "--",
-        "--nocapture",
-    ])
-    .env("SYNOD_CORPUS_BUNDLE", &bundle)
-    .env(
-        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-        tools::cargo_bin().join("wasm-bindgen-test-runner"),
-    )
-    .current_dir(root());
     println!("\n==> {what}: {files} files");
-    let out = cmd
-        .output()
-        .map_err(|e| Failure(format!("{what}: could not start cargo: {e}")))?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
-        return Err(Failure(format!("{what} failed ({})", out.status)));
-    }
+    let stdout = wasm_test_output(
+        what,
+        "synod-check",
+        "wasm_corpus",
+        &[("SYNOD_CORPUS_BUNDLE", bundle.as_os_str())],
+    )?;
     let mut rounds: Vec<f64> = stdout
         .lines()
         .filter_map(|l| l.split("synod-wasm-corpus-round-ms ").nth(1))
@@ -299,6 +278,61 @@ fn wasm_corpus_bench() -> Result {
         ),
     }
     Ok(())
+}
+
+/// Runs the simulator's busy cluster in wasm (Node.js) and prints its events per second, to
+/// set beside criterion's native `simulator` throughput printed above.
+fn wasm_throughput_bench() -> Result {
+    let what = "the simulator's throughput in wasm (Node.js)";
+    println!("\n==> {what}");
+    let stdout = wasm_test_output(what, "synod-sim", "wasm_throughput", &[])?;
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("wasm: "))
+        .ok_or_else(|| Failure(format!("{what}: the test printed no figure")))?;
+    println!("    {line}");
+    Ok(())
+}
+
+/// Builds one wasm test in release mode, runs it in Node.js through
+/// `wasm-bindgen-test-runner` with its console output shown, and returns that output.
+fn wasm_test_output(
+    what: &str,
+    package: &str,
+    test: &str,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Result<String> {
+    let mut cmd = cargo();
+    cmd.args([
+        "test",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        package,
+        "--test",
+        test,
+        // wasm-bindgen-test shows a passing test's console output only when asked.
+        "--",
+        "--nocapture",
+    ])
+    .env(
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+        tools::cargo_bin().join("wasm-bindgen-test-runner"),
+    )
+    .current_dir(root());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| Failure(format!("{what}: could not start cargo: {e}")))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        return Err(Failure(format!("{what} failed ({})", out.status)));
+    }
+    Ok(stdout)
 }
 
 /// Where cargo puts its output (and criterion its reports).
