@@ -140,7 +140,10 @@ fn a_crashed_single_node_loses_its_table_and_clients_learn_nothing() {
     sim.intervene(Intervention::Crash { node: NodeId(0) })
         .unwrap();
     submit(&mut sim, 1, KvOp::Get { key: "a".into() });
-    sim.run_until(Time(600_000));
+    // Two attempts, each waiting at least 2.5 round trips at the slowest latency (the
+    // client's timeout never undercuts the network), then the client gives up.
+    let wait = synod_sim::world::client_timeout_us(sim.scenario(), &sim.scenario().network);
+    sim.run_until(Time(300_000 + 2 * wait + 100_000));
     assert_eq!(sim.history()[1].outcome, Outcome::Unknown);
     assert_eq!(sim.node_views()[0], None);
     sim.intervene(Intervention::Restart { node: NodeId(0) })
