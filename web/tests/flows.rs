@@ -277,10 +277,12 @@ fn keyboard_and_help(b: &mut Browser) -> Result {
 
 fn message_click_drop(b: &mut Browser) -> Result {
     open(b)?;
-    // Slow messages are easy to catch.
+    // Slow messages are easy to catch. Timers stretch with the latency, so the first messages
+    // (an election, a client's request) fly about a second in: wait for them at full speed,
+    // then slow down.
     b.set_value("[data-testid='latency']", "800")?;
-    b.set_value("[data-testid='speed']", "25")?;
     b.wait_for("[data-testid='messages'] .msg")?;
+    b.set_value("[data-testid='speed']", "25")?;
     b.click("[data-testid='play']")?;
     // A message that no other message covers, as a person would pick it.
     let id = b.wait_until(
