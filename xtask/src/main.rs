@@ -335,11 +335,15 @@ fn wasm_test_output(
     Ok(stdout)
 }
 
-/// Where cargo puts its output (and criterion its reports).
+/// Where cargo puts its output (and criterion its reports), as an absolute path: xtask runs
+/// cargo from the workspace root, so a relative `CARGO_TARGET_DIR` is taken from there, and
+/// the wasm corpus test includes the bundle by a path that must not depend on its own folder.
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
+    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
 }
 
 /// Packs the corpus named in `verdicts.csv` into one file the wasm test includes at compile
