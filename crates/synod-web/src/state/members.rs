@@ -169,11 +169,7 @@ mod tests {
     use synod_sim::world::Payload;
     use synod_sim::Time;
 
-    fn run_virtual(p: &mut Playground, us: u64) {
-        let t = p.now().plus_us(us);
-        p.sim.sim_mut().run_until(t);
-        p.refresh();
-    }
+    use super::super::tests::{leader, run_virtual};
 
     fn role(p: &Playground, n: NodeId) -> Option<Role> {
         p.views()[n.index()].as_ref().map(|v| v.role)
@@ -366,25 +362,14 @@ mod tests {
     fn removing_the_leader_leaves_two_voters_that_elect_one_of_themselves() {
         let mut p = Playground::new();
         run_virtual(&mut p, 3_000_000);
-        let old = p
-            .views()
-            .iter()
-            .flatten()
-            .find(|v| v.role == Role::Leader)
-            .map(|v| v.id)
-            .expect("a leader");
+        let old = leader(&p).expect("a leader");
         p.apply(Action::RemoveNode(old));
         assert!(p.notice.is_none(), "{:?}", p.notice);
         run_virtual(&mut p, 6_000_000);
         let m = p.sim().current_membership().expect("a leader again");
         assert_eq!(m.voters.len(), 2);
         assert!(!m.contains(old));
-        let leader = p
-            .views()
-            .iter()
-            .flatten()
-            .find(|v| v.role == Role::Leader)
-            .map(|v| v.id);
+        let leader = leader(&p);
         assert!(
             leader.is_some_and(|l| l != old),
             "{leader:?} leads after {old} left"
@@ -479,13 +464,7 @@ mod tests {
         run_virtual(&mut p, 4_000_000);
         p.apply(Action::SetWorkload(false));
         run_virtual(&mut p, 3_000_000);
-        let leader = p
-            .views()
-            .iter()
-            .flatten()
-            .find(|v| v.role == Role::Leader)
-            .map(|v| v.id)
-            .expect("a leader");
+        let leader = leader(&p).expect("a leader");
         p.apply(Action::SnapshotNow(leader));
         let notice = p.notice.clone().unwrap_or_default();
         assert!(notice.contains("took a snapshot through slot"), "{notice}");

@@ -12,13 +12,13 @@ fn play_ms(p: &mut Playground, ms: u32) {
     }
 }
 
-fn run_virtual(p: &mut Playground, us: u64) {
+pub(super) fn run_virtual(p: &mut Playground, us: u64) {
     let t = p.now().plus_us(us);
     p.sim.sim_mut().run_until(t);
     p.refresh();
 }
 
-fn leader(p: &Playground) -> Option<NodeId> {
+pub(super) fn leader(p: &Playground) -> Option<NodeId> {
     p.sim()
         .node_views()
         .iter()
