@@ -6,6 +6,7 @@
 //! narrow props so that Yew skips the ones that did not change.
 
 use crate::derived::{config_bands, MarkerKind};
+use crate::dots::{Dot, Tenths};
 use crate::format::{
     ballot_hue, message_sentence, narrate, op_label, outcome_class, payload_command, payload_slot,
     per, time,
@@ -481,30 +482,47 @@ fn ClusterView(props: &StateProps) -> Html {
             d.emit(Action::Select(Some(Selection::Message(MsgId(id)))));
         }
     });
-    let messages = sim.in_flight().map(|m| {
-        let a = endpoint_position(m.from, n, c);
-        let b = endpoint_position(m.to, n, c);
-        let at = lerp(a, b, progress(m.sent_at, m.deliver_at, now));
-        let hue = match &m.payload {
-            Payload::Peer(msg) => msg.ballot().map(ballot_hue),
-            _ => None,
-        };
-        let related = f.message == Some(m.id)
-            || (f.command.is_some() && payload_command(&m.payload) == f.command)
-            || (f.slot.is_some() && payload_slot(&m.payload) == f.slot);
-        message_dot(&MessageDot {
-            id: m.id,
-            x: round1(at.x),
-            y: round1(at.y),
-            kind: m.payload.kind(),
-            hue,
-            lost: m.lost,
-            held: m.held,
-            related,
-            selected: f.message == Some(m.id),
-            label: members::message_label(&m.payload),
+    // The dots are drawn by hand after the render (see `crate::dots`): computed here, as
+    // plain data, and handed to the layer that remembers what it drew.
+    let dots: Vec<Dot> = sim
+        .in_flight()
+        .map(|m| {
+            let a = endpoint_position(m.from, n, c);
+            let b = endpoint_position(m.to, n, c);
+            let at = lerp(a, b, progress(m.sent_at, m.deliver_at, now));
+            let hue = match &m.payload {
+                Payload::Peer(msg) => msg.ballot().map(ballot_hue),
+                _ => None,
+            };
+            let related = f.message == Some(m.id)
+                || (f.command.is_some() && payload_command(&m.payload) == f.command)
+                || (f.slot.is_some() && payload_slot(&m.payload) == f.slot);
+            Dot {
+                id: m.id,
+                x: round1(at.x),
+                y: round1(at.y),
+                kind: m.payload.kind(),
+                hue,
+                lost: m.lost,
+                held: m.held,
+                related,
+                selected: f.message == Some(m.id),
+                label: members::message_label(&m.payload),
+            }
         })
-    });
+        .collect();
+    let layer = use_mut_ref(crate::dots::Layer::default);
+    let messages_ref = use_node_ref();
+    {
+        let messages_ref = messages_ref.clone();
+        // Runs after this render, before the page's own end-of-frame effect (Yew runs a
+        // child's effects before its parent's), so the frame's measurement includes it.
+        use_effect(move || {
+            if let Some(group) = messages_ref.cast::<web_sys::Element>() {
+                layer.borrow_mut().draw(&group, &dots);
+            }
+        });
+    }
     html! {
         <section class="cluster">
             <svg viewBox={format!("0 0 {VIEW_W} {VIEW_H}")} preserveAspectRatio="xMidYMid meet"
@@ -512,7 +530,7 @@ fn ClusterView(props: &StateProps) -> Html {
                 <g class="links"><Links nodes={n} targets={targets} links={links} /></g>
                 <g class="nodes">{ for nodes }</g>
                 <g class="clients"><Clients busy={busy} /></g>
-                <g class="messages" data-testid="messages" onclick={on_msg}>{ for messages }</g>
+                <g class="messages" data-testid="messages" onclick={on_msg} ref={messages_ref} />
             </svg>
             <Legend protocol={p.setup.protocol} />
         </section>
@@ -602,18 +620,6 @@ fn f1(v: f64) -> String {
     format!("{v:.1}")
 }
 
-/// A length in tenths, written as a decimal with one digit after the point (`-12.3`), as
-/// `{:.1}` writes the float, without the float formatting machinery.
-struct Tenths(i32);
-
-impl std::fmt::Display for Tenths {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let v = self.0.unsigned_abs();
-        write!(f, "{sign}{}.{}", v / 10, v % 10)
-    }
-}
-
 fn round1(v: f64) -> i32 {
     (v * 10.0).round() as i32
 }
@@ -695,59 +701,6 @@ fn NodeGlyph(props: &NodeGlyphProps) -> Html {
             <text class="role" y="9">{ if props.paused { "paused".to_owned() } else { g.role.clone() } }</text>
             if let Some(b) = &g.ballot { <text class="ballot" y="31">{ b }</text> }
             <text class="detail" y="86">{ g.detail.clone() }</text>
-        </g>
-    }
-}
-
-/// One message dot. Drawn by a plain function, not a component: there may be hundreds,
-/// all moving every frame, and a component each costs a scheduler task per frame.
-struct MessageDot {
-    id: MsgId,
-    /// Position in tenths of a view-box unit, so that equal props mean an equal picture.
-    x: i32,
-    y: i32,
-    kind: &'static str,
-    hue: Option<u32>,
-    lost: bool,
-    held: bool,
-    related: bool,
-    selected: bool,
-    /// What a catch-up message carries (a snapshot, or how many entries), drawn beside it.
-    label: Option<String>,
-}
-
-fn message_dot(props: &MessageDot) -> Html {
-    let id = props.id;
-    // One string rather than `classes!`, which hashes each class into a set: this runs for
-    // every dot on every frame.
-    let mut class = String::with_capacity(40);
-    class.push_str("msg ");
-    class.push_str(props.kind);
-    for (on, name) in [
-        (props.lost, " lost"),
-        (props.held, " held"),
-        (props.related, " related"),
-        (props.selected, " selected"),
-    ] {
-        if on {
-            class.push_str(name);
-        }
-    }
-    let ring = props.hue.map(|h| format!("stroke: hsl({h}, 70%, 40%)"));
-    html! {
-        <g key={id.0} class={class} data-testid={format!("msg-{}", id.0)} data-msg={id.0.to_string()}
-            data-kind={props.kind}
-            transform={format!("translate({},{})", Tenths(props.x), Tenths(props.y))}>
-            <circle class="hit" r="18" />
-            if props.kind == "snapshot" {
-                // A snapshot is one big message: a block, not a dot.
-                <rect class="dot" x="-16" y="-12" width="32" height="24" rx="3" style={ring} />
-            } else {
-                <circle class="dot" r="11" style={ring} />
-            }
-            if let Some(label) = &props.label {
-                <text class="msg-label" y="-17">{ label.clone() }</text>
-            }
         </g>
     }
 }
@@ -1389,21 +1342,5 @@ fn HelpOverlay(props: &HelpProps) -> Html {
                 <button data-testid="close-help">{ "Close" }</button>
             </div>
         </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Tenths;
-
-    #[test]
-    fn tenths_are_written_like_one_decimal_floats() {
-        for v in [-1234, -10, -9, -1, 0, 1, 9, 10, 55, 1234, 9999] {
-            assert_eq!(
-                Tenths(v).to_string(),
-                format!("{:.1}", f64::from(v) / 10.0),
-                "{v}"
-            );
-        }
     }
 }

@@ -24,6 +24,7 @@
 pub mod app;
 pub mod derived;
 pub mod dom;
+pub mod dots;
 pub mod export;
 pub mod format;
 pub mod geometry;
