@@ -392,31 +392,65 @@ fn frame_budget_5_nodes_10_clients(b: &mut Browser) -> Result {
         })
         .collect();
     let perf = b.text("[data-testid='perf']")?;
-    let figures = b.script(
-        "const d = document.querySelector(\"[data-testid='perf']\").dataset; \
-         return {mean_ms: Number(d.meanMs), advance_mean_ms: Number(d.advanceMs), \
-                 p95_ms: Number(d.p95Ms), max_ms: Number(d.maxMs), frames: Number(d.frames), \
-                 moving_mean_ms: Number(d.movingMs), panels_mean_ms: Number(d.panelsMs)};",
+    let figures = frame_figures(b)?;
+    // The same cluster with the side panels hidden (all but the statistics, which show the
+    // figures): the moving pictures alone. The figures cover the last 240 frames, so wait
+    // until that many were drawn without the panels.
+    for panel in [
+        "selection",
+        "network",
+        "clients",
+        "replicas",
+        "narration",
+        "membership",
+    ] {
+        b.click(&format!("[data-testid='panel-{panel}']"))?;
+    }
+    if b.count("[data-testid='narration'], [data-testid='selection']")? != 0 {
+        return fail("the side panels are still shown".into());
+    }
+    let hidden_at = total_frames(b)?;
+    b.wait_until(
+        "240 frames drawn without the side panels",
+        &format!(
+            "return Number(document.querySelector(\"[data-testid='perf']\").dataset.totalFrames) \
+             >= {};",
+            hidden_at + 250.0
+        ),
     )?;
+    let perf_without = b.text("[data-testid='perf']")?;
+    let figures_without = frame_figures(b)?;
     println!(
         "    wasm {} bytes, {} gzipped, fetched {:.0} ms after navigation start",
         download["wasm_bytes"], download["wasm_gzip_bytes"], download["wasm_fetched_ms"]
     );
     println!(
         "    first render {first_in_page:.0} ms in the page ({first:?} seen by WebDriver); \
-         up to {most} messages in flight; {perf}; the browser per frame: {}",
+         up to {most} messages in flight; with every panel: {perf}; the browser per frame: {}",
         serde_json::Value::Object(browser.clone())
     );
+    println!("    without the side panels: {perf_without}");
     let saved = serde_json::json!({
         "first_render_ms": first_in_page,
         "first_render_webdriver_ms": first.as_secs_f64() * 1000.0,
         "download": download,
         "most_messages_in_flight": most,
         "frames": figures,
+        "frames_without_side_panels": figures_without,
         "browser": browser,
     });
     b.save("frame_budget.json", &saved.to_string())?;
     b.screenshot("frame_budget_5_nodes_10_clients")
+}
+
+/// The page's own per-frame figures (see `synod_web::perf`), from the statistics panel.
+fn frame_figures(b: &mut Browser) -> Result<serde_json::Value> {
+    b.script(
+        "const d = document.querySelector(\"[data-testid='perf']\").dataset; \
+         return {mean_ms: Number(d.meanMs), advance_mean_ms: Number(d.advanceMs), \
+                 p95_ms: Number(d.p95Ms), max_ms: Number(d.maxMs), frames: Number(d.frames), \
+                 moving_mean_ms: Number(d.movingMs), panels_mean_ms: Number(d.panelsMs)};",
+    )
 }
 
 /// The wasm module the page loaded: its size, its size gzipped (by the browser's own
