@@ -115,7 +115,7 @@ pub fn App() -> Html {
     use_effect(perf::frame_rendered);
     use_effect_with((), |_| perf::first_rendered());
     let rev = state.revision;
-    let panel_rev = state.panel_revision;
+    let panel_rev = |panel| state.panel_revision(panel);
     let now = state.now();
     let page = &state.page;
     let chrome = page.chrome;
@@ -173,31 +173,31 @@ pub fn App() -> Html {
                 if side {
                 <section class="side">
                     if page.shows(Panel::Selection) {
-                        <SelectionPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                        <SelectionPanel state={state.clone()} revision={panel_rev(Panel::Selection)} dispatch={dispatch.clone()} />
                     }
                     if page.shows(Panel::Network) {
-                        <FaultPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                        <FaultPanel state={state.clone()} revision={panel_rev(Panel::Network)} dispatch={dispatch.clone()} />
                     }
                     if page.shows(Panel::Clients) {
-                        <ClientPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                        <ClientPanel state={state.clone()} revision={panel_rev(Panel::Clients)} dispatch={dispatch.clone()} />
                     }
                     if page.shows(Panel::Membership) {
-                        <members::MembershipPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                        <members::MembershipPanel state={state.clone()} revision={panel_rev(Panel::Membership)} dispatch={dispatch.clone()} />
                     }
                 </section>
                 }
             </main>
             }
             if page.shows(Panel::Replicas) {
-                <Inspector state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                <Inspector state={state.clone()} revision={panel_rev(Panel::Replicas)} dispatch={dispatch.clone()} />
             }
             if lower {
             <div class={classes!("lower", (!page.shows(Panel::Narration) || !page.shows(Panel::Stats)).then_some("single"))}>
                 if page.shows(Panel::Narration) {
-                    <Narration state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                    <Narration state={state.clone()} revision={panel_rev(Panel::Narration)} dispatch={dispatch.clone()} />
                 }
                 if page.shows(Panel::Stats) {
-                    <StatsPanel state={state.clone()} revision={panel_rev} dispatch={dispatch.clone()} />
+                    <StatsPanel state={state.clone()} revision={panel_rev(Panel::Stats)} dispatch={dispatch.clone()} />
                 }
             </div>
             }
@@ -749,6 +749,7 @@ fn Legend(props: &LegendProps) -> Html {
 /// What can be done with the selected node or message.
 #[component]
 fn SelectionPanel(props: &StateProps) -> Html {
+    crate::perf::panels_rendered();
     let p = &*props.state;
     let sim = p.sim();
     let d = &props.dispatch;
@@ -831,6 +832,7 @@ fn SelectionPanel(props: &StateProps) -> Html {
 /// Partitions and the network sliders.
 #[component]
 fn FaultPanel(props: &StateProps) -> Html {
+    crate::perf::panels_rendered();
     let p = &*props.state;
     let d = &props.dispatch;
     let sim = p.sim();
@@ -874,6 +876,7 @@ fn FaultPanel(props: &StateProps) -> Html {
 /// Operations by hand, from any client to any node, and the automatic workload.
 #[component]
 fn ClientPanel(props: &StateProps) -> Html {
+    crate::perf::panels_rendered();
     let p = &*props.state;
     let sim = p.sim();
     let d = &props.dispatch;
@@ -940,6 +943,7 @@ fn ClientPanel(props: &StateProps) -> Html {
 /// Every node side by side: promise, log (chosen, accepted, empty), applied index, table.
 #[component]
 fn Inspector(props: &StateProps) -> Html {
+    crate::perf::panels_rendered();
     let p = &*props.state;
     let sim = p.sim();
     let f = focus(p, &sim);
@@ -1211,6 +1215,7 @@ fn bar(props: &Bar) -> Html {
 /// Every event in plain language, newest first, filterable and linked to the timeline.
 #[component]
 fn Narration(props: &StateProps) -> Html {
+    crate::perf::panels_rendered();
     let p = &*props.state;
     let sim = p.sim();
     let f = focus(p, &sim);

@@ -53,8 +53,8 @@ pub fn frame_reduced(at_ms: f64) {
     FRAMES.with(|f| f.borrow_mut().reduced = Some(at_ms));
 }
 
-/// The side panels rendered in the frame being measured (they follow the moving pictures
-/// every few frames), so the figures can tell those frames apart.
+/// A side panel rendered in the frame being measured (each follows the moving pictures
+/// every few frames, in turns), so the figures can tell those frames apart.
 pub fn panels_rendered() {
     FRAMES.with(|f| f.borrow_mut().panels_now = true);
 }

@@ -287,17 +287,29 @@ pub struct Playground {
     /// whether to render again (the reducer handle always reads the latest state, so it
     /// cannot tell old from new by itself).
     pub revision: u64,
-    /// The revision the side panels (inspector, narration, statistics, forms) last rendered:
-    /// it follows `revision` at once for the visitor's actions, and every
-    /// [`PANEL_EVERY_FRAMES`] frames while playing, so that only the moving pictures
-    /// (cluster, timeline, clock) pay for every frame.
-    pub panel_revision: u64,
+    /// The revision of the last change that was not a frame (the visitor's actions): every
+    /// side panel shows it at once (see [`Playground::panel_revision`]).
+    pub action_revision: u64,
     /// How the page is framed: panels shown, chrome, read-only, theme, the link banner.
     pub page: Page,
 }
 
-/// While playing, the side panels render again every this many changed frames.
+/// While playing, each side panel renders again every this many changed frames.
 pub const PANEL_EVERY_FRAMES: u64 = 6;
+
+/// The frame, among each [`PANEL_EVERY_FRAMES`], on which a side panel renders while playing.
+/// The panels take turns, so that no frame pays for all of them: the heaviest (the replicas'
+/// logs, the narration, the client forms) each have a frame of their own.
+pub fn panel_phase(panel: Panel) -> u64 {
+    match panel {
+        Panel::Replicas | Panel::Cluster | Panel::Timeline => 0,
+        Panel::Clients => 1,
+        Panel::Narration => 2,
+        Panel::Stats => 3,
+        Panel::Network | Panel::Membership => 4,
+        Panel::Selection => 5,
+    }
+}
 
 /// Every change the page can make.
 #[derive(Clone, Debug, PartialEq)]
@@ -483,7 +495,7 @@ impl Playground {
             notice: None,
             forks: 0,
             revision: 0,
-            panel_revision: 0,
+            action_revision: 0,
             page: Page::default(),
         };
         p.refresh();
@@ -579,6 +591,17 @@ impl Playground {
     /// Whether the view is at an earlier moment than the furthest one reached.
     pub fn in_the_past(&self) -> bool {
         self.now() < self.horizon
+    }
+
+    /// The revision side panel `panel` renders: the visitor's last action at once, and while
+    /// playing the latest frame of the panel's turn (every [`PANEL_EVERY_FRAMES`] frames, at
+    /// its [`panel_phase`]), so that only the moving pictures (cluster, timeline, clock) pay
+    /// for every frame.
+    pub fn panel_revision(&self, panel: Panel) -> u64 {
+        let due = self
+            .revision
+            .saturating_sub((self.revision + panel_phase(panel)) % PANEL_EVERY_FRAMES);
+        due.max(self.action_revision)
     }
 
     /// The checker's view of the history so far.
@@ -902,7 +925,7 @@ impl Playground {
                 };
                 fresh.page = self.page.clone();
                 fresh.revision = self.revision;
-                fresh.panel_revision = self.revision;
+                fresh.action_revision = self.revision;
                 *self = fresh;
             }
             Err(e) => self.notice = Some(e),
@@ -919,7 +942,7 @@ impl Playground {
                     fresh.page = page;
                 }
                 fresh.revision = self.revision;
-                fresh.panel_revision = self.revision;
+                fresh.action_revision = self.revision;
                 *self = fresh;
             }
             Err(e) => self.page.banner = Some(format!("This scenario could not be opened: {e}")),
@@ -969,8 +992,8 @@ impl Reducible for Playground {
         let frame = matches!(action, Action::Frame { .. });
         if next.apply(action) {
             next.revision += 1;
-            if !frame || next.revision >= next.panel_revision + PANEL_EVERY_FRAMES {
-                next.panel_revision = next.revision;
+            if !frame {
+                next.action_revision = next.revision;
             }
             Rc::new(next)
         } else {

@@ -317,31 +317,62 @@ fn playing_a_few_seconds_commits_commands() {
 
 #[test]
 fn side_panels_follow_actions_at_once_and_frames_every_few() {
+    use crate::share::Panel;
+    let side = [
+        Panel::Selection,
+        Panel::Network,
+        Panel::Clients,
+        Panel::Replicas,
+        Panel::Narration,
+        Panel::Stats,
+        Panel::Membership,
+    ];
     let mut p = Rc::new(Playground::new());
     p = Reducible::reduce(p, Action::Frame { now_ms: 0.0 });
-    for i in 1..=3 {
+    let mut renders: Vec<Vec<Panel>> = Vec::new();
+    let mut last: Vec<u64> = side.iter().map(|s| p.panel_revision(*s)).collect();
+    for i in 1..=(3 * PANEL_EVERY_FRAMES) {
         p = Reducible::reduce(
             p,
             Action::Frame {
-                now_ms: f64::from(i) * 16.0,
+                now_ms: i as f64 * 16.0,
             },
         );
+        let now: Vec<u64> = side.iter().map(|s| p.panel_revision(*s)).collect();
+        renders.push(
+            side.iter()
+                .zip(last.iter().zip(&now))
+                .filter(|(_, (a, b))| a != b)
+                .map(|(s, _)| *s)
+                .collect(),
+        );
+        for r in &now {
+            assert!(p.revision - r < PANEL_EVERY_FRAMES, "a panel fell behind");
+        }
+        last = now;
     }
-    assert!(
-        p.panel_revision < p.revision,
-        "frames alone do not re-render the panels"
-    );
-    for i in 4..=12 {
-        p = Reducible::reduce(
-            p,
-            Action::Frame {
-                now_ms: f64::from(i) * 16.0,
-            },
+    // Over any turn of frames each panel renders once, and the heavy ones on frames of
+    // their own.
+    for turn in renders.windows(PANEL_EVERY_FRAMES as usize) {
+        for s in side {
+            assert_eq!(turn.iter().filter(|f| f.contains(&s)).count(), 1, "{s:?}");
+        }
+    }
+    for frame in &renders {
+        let heavy = [Panel::Replicas, Panel::Narration, Panel::Clients];
+        assert!(
+            frame.iter().filter(|s| heavy.contains(s)).count() <= 1,
+            "{frame:?}"
         );
     }
-    assert!(p.revision - p.panel_revision < PANEL_EVERY_FRAMES);
     p = Reducible::reduce(p, Action::ToggleHelp);
-    assert_eq!(p.panel_revision, p.revision);
+    for s in side {
+        assert_eq!(
+            p.panel_revision(s),
+            p.revision,
+            "{s:?} follows an action at once"
+        );
+    }
 }
 
 // ---- share links ----
