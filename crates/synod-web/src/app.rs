@@ -1060,6 +1060,11 @@ fn Timeline(props: &StateProps) -> Html {
     let f = focus(p, &sim);
     let (w, row_h, top) = (1000.0, 40.0, 40.0);
     let x = |t: u64| (t.saturating_sub(start)) as f64 / TIMELINE_WINDOW_US as f64 * w;
+    // Bars and markers are placed at their absolute times (in tenths, clamped to the window)
+    // inside groups shifted back by the window's start: as the window slides, only the
+    // shift and the bars still growing change, not the position of every bar.
+    let ax = |t: u64| round1(t.max(start) as f64 / TIMELINE_WINDOW_US as f64 * w);
+    let shift = format!("translate({},0)", Tenths(-ax(start)));
     let height = top + clients as f64 * row_h + 4.0;
     // One listener for every bar, which carries its history index in `data-op`.
     let on_op = {
@@ -1076,15 +1081,15 @@ fn Timeline(props: &StateProps) -> Html {
         .enumerate()
         .filter(|(_, e)| e.ret.map_or(now, |r| r.as_us()) >= start)
         .map(|(i, e)| {
-            let x1 = x(e.call.as_us());
+            let x1 = ax(e.call.as_us());
             let end = match e.outcome {
                 Outcome::Unknown => now,
                 _ => e.ret.map_or(now, |r| r.as_us()),
             };
-            let x2 = x(end).max(x1 + 3.0);
-            let point = check.points.get(&i).map(|t| round1(x(t.as_us())));
+            let x2 = ax(end).max(x1 + 30);
+            let point = check.points.get(&i).map(|t| ax(t.as_us()));
             html! {
-                bar(&Bar { index: i, x1: round1(x1), x2: round1(x2),
+                bar(&Bar { index: i, x1, x2,
                     y: round1(top + e.client.index() as f64 * row_h + 4.0), h: round1(row_h - 8.0),
                     label: op_label(e), class: outcome_class(&e.outcome),
                     illegal: check.illegal == Some(i), selected: f.command == Some(e.id),
@@ -1103,14 +1108,14 @@ fn Timeline(props: &StateProps) -> Html {
         .enumerate()
         .filter(|(_, m)| m.at.as_us() >= start)
         .map(|(i, m)| {
-            let mx = x(m.at.as_us());
+            let mx = ax(m.at.as_us());
             html! {
                 <g key={i} class={classes!("marker", m.kind.class())}>
-                    <line x1={f1(mx)} x2={f1(mx)} y1="18" y2={f1(height)} />
+                    <line x1={Tenths(mx).to_string()} x2={Tenths(mx).to_string()} y1="18" y2={f1(height)} />
                     // A configuration change is named in its band below, clear of the
                     // leader change it usually causes.
                     if m.kind != MarkerKind::Config {
-                        <text x={f1(mx + 3.0)} y="15">{ m.label.clone() }</text>
+                        <text x={Tenths(mx + 30).to_string()} y="15">{ m.label.clone() }</text>
                     }
                     <title>{ format!("{} at {}", m.label, time(m.at)) }</title>
                 </g>
@@ -1141,8 +1146,8 @@ fn Timeline(props: &StateProps) -> Html {
                 data-partitioned={has_partition.to_string()}>
                 { for rows }
                 <g class="config-bands">{ for bands }</g>
-                <g class="markers">{ for markers }</g>
-                <g class="bars" onclick={on_op}>{ for bars }</g>
+                <g class="markers" transform={shift.clone()}>{ for markers }</g>
+                <g class="bars" onclick={on_op} transform={shift}>{ for bars }</g>
             </svg>
             if check.verdict == Some(Verdict::NotLinearizable) {
                 <div class="explanation" data-testid="explanation">
