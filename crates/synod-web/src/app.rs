@@ -1230,17 +1230,19 @@ fn Narration(props: &StateProps) -> Html {
     let from = trace.len().saturating_sub(NARRATION_SCAN);
     let lines: Vec<Html> = trace[from..]
         .iter()
-        .enumerate()
         .rev()
-        .filter_map(|(i, r)| narrate(&sim, r).map(|(text, cmd)| (from + i, r.at, text, cmd)))
-        .filter(|(_, _, text, _)| filter.is_empty() || text.to_lowercase().contains(&filter))
+        .filter_map(|r| narrate(&sim, r).map(|(text, cmd)| (r.at, text, cmd)))
+        .filter(|(_, text, _)| filter.is_empty() || text.to_lowercase().contains(&filter))
         .take(NARRATION_LINES)
-        .map(|(i, at, text, cmd)| {
+        .map(|(at, text, cmd)| {
             let history_index = cmd.and_then(|c| sim.history().iter().rposition(|e| e.id == c));
             let related = cmd.is_some() && cmd == f.command;
             let onclick = history_index.map(|h| d.reform(move |_| Action::Select(Some(Selection::Op(h)))));
+            // Unkeyed: the newest line is always first, so while playing every line moves
+            // down each render. Keyed by trace index, Yew removed and rebuilt all forty
+            // lines each time; by position it rewrites their text in place.
             html! {
-                <li key={i} class={classes!(related.then_some("related"), onclick.is_some().then_some("linked"))}
+                <li class={classes!(related.then_some("related"), onclick.is_some().then_some("linked"))}
                     onclick={onclick}>
                     <span class="when">{ time(at) }</span>{ " " }{ text }
                 </li>
