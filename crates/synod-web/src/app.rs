@@ -1089,11 +1089,11 @@ fn Timeline(props: &StateProps) -> Html {
             let x2 = ax(end).max(x1 + 30);
             let point = check.points.get(&i).map(|t| ax(t.as_us()));
             html! {
-                bar(&Bar { index: i, x1, x2,
-                    y: round1(top + e.client.index() as f64 * row_h + 4.0), h: round1(row_h - 8.0),
-                    label: op_label(e), class: outcome_class(&e.outcome),
-                    illegal: check.illegal == Some(i), selected: f.command == Some(e.id),
-                    point, testid: format!("bar-{}-{}", e.client, e.id.seq) })
+                <BarView key={i} index={i} {x1} {x2}
+                    y={round1(top + e.client.index() as f64 * row_h + 4.0)} h={round1(row_h - 8.0)}
+                    label={op_label(e)} class={outcome_class(&e.outcome)}
+                    illegal={check.illegal == Some(i)} selected={f.command == Some(e.id)}
+                    {point} testid={format!("bar-{}-{}", e.client, e.id.seq)} />
             }
         });
     let rows = (0..clients).map(|i| {
@@ -1184,7 +1184,9 @@ fn Verdict_(props: &VerdictProps) -> Html {
     html! { <span class={classes!("verdict", class)} data-testid="verdict">{ text }</span> }
 }
 
-/// One operation's bar (a plain function for the same reason as [`message_dot`]).
+/// One operation's bar: a component, so that a finished bar (whose props no longer change
+/// now that the window slides by a group's shift) costs one comparison per frame.
+#[derive(Properties, PartialEq)]
 struct Bar {
     index: usize,
     x1: i32,
@@ -1199,13 +1201,14 @@ struct Bar {
     testid: String,
 }
 
-fn bar(props: &Bar) -> Html {
+#[component]
+fn BarView(props: &Bar) -> Html {
     let t = |v: i32| Tenths(v).to_string();
     let i = props.index;
     let y = f64::from(props.y) / 10.0;
     let h = f64::from(props.h) / 10.0;
     html! {
-        <g key={i} class={classes!("bar", props.class, props.illegal.then_some("illegal"),
+        <g class={classes!("bar", props.class, props.illegal.then_some("illegal"),
                 props.selected.then_some("selected"))}
             data-testid={props.testid.clone()} data-op={i.to_string()}>
             <rect x={t(props.x1)} y={f1(y)} width={t(props.x2 - props.x1)} height={f1(h)} rx="4" />
