@@ -2,8 +2,9 @@
 //! changes the simulation directly.
 //!
 //! Components that need much of the state take [`StateProps`] (the handle plus the revision
-//! it rendered, compared by revision); leaves (a node, a message dot, a timeline bar) take
-//! narrow props so that Yew skips the ones that did not change.
+//! it rendered, compared by revision); leaves (a node, a timeline bar) take narrow props so
+//! that Yew skips the ones that did not change. The message dots are drawn outside Yew's
+//! diff, by [`crate::dots`].
 
 use crate::derived::{config_bands, MarkerKind};
 use crate::dots::{Dot, Tenths};
