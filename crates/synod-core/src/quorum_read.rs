@@ -317,9 +317,15 @@ mod tests {
         // not a majority of anything.
         let mut c = Collector::new("k", 5, &Bugs::none());
         c.offer(NodeId(0), report_at(8, write(7, 1, true, "v"), vec![]));
-        let v = c.offer(NodeId(1), report_at(3, None, vec![voters(0, &[0, 1, 2, 3, 4])]));
+        let v = c.offer(
+            NodeId(1),
+            report_at(3, None, vec![voters(0, &[0, 1, 2, 3, 4])]),
+        );
         assert_eq!(v, Verdict::Waiting { have: 2, need: 3 });
-        let v = c.offer(NodeId(2), report_at(3, None, vec![voters(0, &[0, 1, 2, 3, 4])]));
+        let v = c.offer(
+            NodeId(2),
+            report_at(3, None, vec![voters(0, &[0, 1, 2, 3, 4])]),
+        );
         assert_eq!(
             v,
             Verdict::Value {
