@@ -100,6 +100,7 @@ use crate::node::{
 };
 use crate::replica::Replica;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 /// A Multi-Paxos leader proposes only in slots below its first undecided slot plus this
 /// window; further commands wait in its pending queue. This is also α, the delay after which
@@ -173,7 +174,7 @@ pub struct PaxosNode {
     /// Failed phase 1 or phase 2 attempts in a row, for the growing back-off.
     attempts: u32,
     /// Commands waiting to be proposed (or, at a follower, for a leader to redirect to).
-    pending: VecDeque<Command>,
+    pending: VecDeque<Arc<Command>>,
     /// When this node last asked for catch-up, so it asks at most once per retry period.
     asked_at: Option<u64>,
     last_heartbeat: u64,
@@ -692,13 +693,13 @@ impl PaxosNode {
         for slot in &stale {
             let value = proposals.remove(slot).expect("listed above").value;
             if decided.get(slot) != Some(&value) {
-                requeue.extend(value.command().cloned());
+                requeue.extend(value.shared_command().cloned());
             }
         }
         for slot in &stale_backlog {
             let value = backlog.remove(slot).expect("listed above");
             if decided.get(slot) != Some(&value) {
-                requeue.extend(value.command().cloned());
+                requeue.extend(value.shared_command().cloned());
             }
         }
         *next_slot = (*next_slot).max(compacted);
@@ -1104,7 +1105,7 @@ impl PaxosNode {
         proposed || self.pending.iter().any(|c| c.id == id)
     }
 
-    fn enqueue(&mut self, from: ClientId, command: Command, out: &mut Outbox) -> bool {
+    fn enqueue(&mut self, from: ClientId, command: Arc<Command>, out: &mut Outbox) -> bool {
         if self.pending.len() >= MAX_PENDING {
             let reason = format!("{MAX_PENDING} commands already wait to be proposed");
             reply(out, from, command.id, ReplyStatus::Failed { reason });

@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::fmt;
+use std::sync::Arc;
 use synod_core::kv::Fnv64;
 use synod_core::{
     AdminCommand, AdminError, CatchUpMethod, ClientId, ClientReply, ClientRequest, Collector,
@@ -333,7 +334,8 @@ struct NodeSlot {
 
 #[derive(Clone, Debug)]
 struct Pending {
-    command: Command,
+    /// Shared with every copy of the request sent and the value proposed for it.
+    command: Arc<Command>,
     history: usize,
     target: NodeId,
     attempt: u32,
@@ -1365,7 +1367,7 @@ impl Simulation {
         };
         slot.next_seq += 1;
         self.oracles.issued(id, &op);
-        let command = Command { id, op: op.clone() };
+        let command = Arc::new(Command { id, op: op.clone() });
         let c = &self.scenario.cluster;
         let quorum_read = op.is_read()
             && c.read_mode == ReadMode::Quorum
