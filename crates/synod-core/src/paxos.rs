@@ -409,13 +409,29 @@ impl PaxosNode {
 
     /// Everyone who should hear proposals and decisions: the voters and learners of every
     /// membership governing a slot from the first undecided one on, except this node.
+    /// In id order, each once. (Called for every broadcast: a bit set of the 256 possible
+    /// ids gives the order a sorted set would, without building one.)
     fn recipients(&self) -> Vec<NodeId> {
-        let mut all: BTreeSet<NodeId> = BTreeSet::new();
-        for m in self.configs_from(self.decided_upto()) {
-            all.extend(m.nodes());
+        let mut bits = [0u64; 4];
+        let from = self.decided_upto();
+        let later = self.configs.range(from.next()..).map(|(_, m)| m);
+        for m in std::iter::once(self.membership_at(from)).chain(later) {
+            for n in m.nodes() {
+                bits[usize::from(n.0 / 64)] |= 1 << (n.0 % 64);
+            }
         }
-        all.remove(&self.config.id);
-        all.into_iter().collect()
+        let me = self.config.id.0;
+        bits[usize::from(me / 64)] &= !(1 << (me % 64));
+        let mut all = Vec::with_capacity(bits.iter().map(|w| w.count_ones() as usize).sum());
+        for (w, word) in (0u8..).zip(bits) {
+            let mut rest = word;
+            while rest != 0 {
+                // Below 64, and w below 4: the id fits in a u8.
+                all.push(NodeId(w * 64 + rest.trailing_zeros() as u8));
+                rest &= rest - 1;
+            }
+        }
+        all
     }
 
     /// A decided reconfiguration: record it, narrate it, and, at a leader, arrange to run
