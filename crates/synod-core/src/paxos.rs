@@ -769,11 +769,14 @@ impl PaxosNode {
     /// [`Bug::NoPersist`] drops promise and accept writes on the floor).
     fn persist(&mut self, write: DurableWrite, out: &mut Outbox) {
         self.durable.apply(&write);
-        self.advance_decided_upto();
         let volatile_only = matches!(
             write,
             DurableWrite::Promise { .. } | DurableWrite::Accept { .. }
         );
+        // Only decisions and snapshots move the decided prefix.
+        if !volatile_only {
+            self.advance_decided_upto();
+        }
         if volatile_only && self.has(Bug::NoPersist) {
             emit(
                 out,

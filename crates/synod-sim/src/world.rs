@@ -29,7 +29,6 @@ use crate::scenario::{Intervention, NetworkConfig, Scenario, ScenarioError, Time
 use crate::structured_hash::hash_serialized;
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
-use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::fmt;
 use std::sync::Arc;
@@ -314,11 +313,55 @@ impl Stats {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Queued {
     Deliver(MsgId),
     Tick,
     ClientTimer { client: ClientId, token: u64 },
+}
+
+/// One entry of the event queue. The order is `(time, insertion order)`, packed into one
+/// number so that the heap compares a single `u128` (the queue's sifting was a tenth of
+/// the simulator's own work); insertion numbers are unique, so the event itself is never
+/// compared.
+#[derive(Clone, Debug)]
+struct Scheduled {
+    key: u128,
+    event: Queued,
+}
+
+impl Scheduled {
+    fn new(at: Time, seq: u64, event: Queued) -> Scheduled {
+        Scheduled {
+            key: (u128::from(at.as_us()) << 64) | u128::from(seq),
+            event,
+        }
+    }
+
+    fn at(&self) -> Time {
+        Time((self.key >> 64) as u64)
+    }
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for Scheduled {}
+
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Scheduled {
+    /// Reversed: `BinaryHeap` pops the greatest, and the earliest entry must come first.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.key.cmp(&self.key)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -508,7 +551,7 @@ pub struct Simulation {
     network: NetworkConfig,
     workload_on: bool,
     now: Time,
-    queue: BinaryHeap<Reverse<(Time, u64, Queued)>>,
+    queue: BinaryHeap<Scheduled>,
     next_seq: u64,
     next_msg: u64,
     nodes: Vec<NodeSlot>,
@@ -530,6 +573,11 @@ pub struct Simulation {
     /// Index of the next scenario intervention not yet applied.
     replayed: usize,
     stats: Stats,
+    /// Messages sent by kind and not yet added to `stats.sent`: a search of that map by
+    /// string on every send cost more than the rest of sending, so the counts gather here
+    /// (a handful of static names, compared by address first) and are added whenever a
+    /// public method that can send returns (see `Simulation::flush_sent`).
+    unflushed_sent: Vec<(&'static str, u64)>,
     oracles: Oracles,
     /// Membership requests not yet in force, oldest first.
     admin: VecDeque<AdminRequest>,
@@ -583,6 +631,7 @@ impl Simulation {
             trace_hash: Fnv64::new().finish(),
             replayed: 0,
             stats: Stats::default(),
+            unflushed_sent: Vec::new(),
             admin: VecDeque::new(),
             pending_adds: VecDeque::new(),
         };
@@ -746,12 +795,31 @@ impl Simulation {
 
     /// The time of the next queued event, if any.
     pub fn next_event_at(&self) -> Option<Time> {
-        self.queue.peek().map(|Reverse((at, _, _))| *at)
+        self.queue.peek().map(Scheduled::at)
     }
 
     /// Processes the next event (or applies the next scenario intervention, if it is due
     /// first). Returns false when nothing is left to do.
     pub fn step(&mut self) -> bool {
+        let more = self.step_unflushed();
+        self.flush_sent();
+        more
+    }
+
+    /// Adds the messages sent since the last call to `stats.sent`.
+    fn flush_sent(&mut self) {
+        for (kind, n) in self.unflushed_sent.drain(..) {
+            match self.stats.sent.get_mut(kind) {
+                Some(count) => *count += n,
+                None => {
+                    self.stats.sent.insert(kind.to_owned(), n);
+                }
+            }
+        }
+    }
+
+    /// [`Simulation::step`], leaving the sent counts to the caller's `flush_sent`.
+    fn step_unflushed(&mut self) -> bool {
         let next_event = self.next_event_at();
         if let Some(t) = self.scenario.interventions.get(self.replayed) {
             if next_event.is_none_or(|e| t.at < e) {
@@ -762,9 +830,10 @@ impl Simulation {
                 return true;
             }
         }
-        let Some(Reverse((at, _, event))) = self.queue.pop() else {
+        let Some(next) = self.queue.pop() else {
             return false;
         };
+        let (at, event) = (next.at(), next.event);
         debug_assert!(at >= self.now, "time never runs backwards");
         self.now = at;
         self.oracles.at(self.stats.events, at);
@@ -805,10 +874,11 @@ impl Simulation {
             self.run_until(Time(before));
         }
         while self.stats.events < events && self.next_event_at().is_some_and(|e| e <= t) {
-            if !self.step() {
+            if !self.step_unflushed() {
                 break;
             }
         }
+        self.flush_sent();
         self.now = self.now.max(t);
     }
 
@@ -821,10 +891,11 @@ impl Simulation {
                 .interventions
                 .get(self.replayed)
                 .is_some_and(|i| i.at <= t);
-            if !(due_event || due_intervention) || !self.step() {
+            if !(due_event || due_intervention) || !self.step_unflushed() {
                 break;
             }
         }
+        self.flush_sent();
         self.now = self.now.max(t);
     }
 
@@ -841,6 +912,7 @@ impl Simulation {
         });
         self.replayed = self.scenario.interventions.len();
         self.apply(action);
+        self.flush_sent();
         Ok(())
     }
 
@@ -1034,7 +1106,7 @@ impl Simulation {
     }
 
     fn schedule(&mut self, at: Time, event: Queued) {
-        self.queue.push(Reverse((at, self.next_seq, event)));
+        self.queue.push(Scheduled::new(at, self.next_seq, event));
         self.next_seq += 1;
     }
 
@@ -1058,13 +1130,11 @@ impl Simulation {
     }
 
     fn send(&mut self, from: Endpoint, to: Endpoint, payload: Payload) {
-        // The kinds are a handful of names: look up before allocating a key.
         let kind = payload.kind();
-        match self.stats.sent.get_mut(kind) {
-            Some(count) => *count += 1,
-            None => {
-                self.stats.sent.insert(kind.to_owned(), 1);
-            }
+        let same = |k: &&str| std::ptr::eq(*k, kind) || *k == kind;
+        match self.unflushed_sent.iter_mut().find(|(k, _)| same(k)) {
+            Some((_, count)) => *count += 1,
+            None => self.unflushed_sent.push((kind, 1)),
         }
         let copies = if self.net.chance(self.network.duplicate) {
             2
