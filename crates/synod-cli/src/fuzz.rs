@@ -30,7 +30,8 @@ options:
   --read-mode M   log (default), quorum or local
   --bug NAME      switch on a deliberately broken variant (repeatable); see `synod mutants`
   --faults LIST   comma-separated fault classes (default all): crash, partition, loss,
-                  duplicate, delay, pause, skew; `none` for a calm network
+                  duplicate, delay, pause, skew, membership, snapshot; `none` for a calm
+                  network
   --jobs J        worker threads (default: the number of cores)
   --save DIR      write the scenario of every failing seed to DIR/seed-S.json
 
@@ -112,7 +113,7 @@ fn parse(args: Vec<String>, mutants: bool) -> Result<Option<Options>, String> {
                         .map(|f| {
                             Fault::from_name(f.trim()).ok_or_else(|| {
                                 format!(
-                                    "unknown fault class '{f}' (crash, partition, loss, duplicate, delay, pause, skew, or none)"
+                                    "unknown fault class '{f}' (crash, partition, loss, duplicate, delay, pause, skew, membership, snapshot, or none)"
                                 )
                             })
                         })

@@ -188,16 +188,19 @@ impl Fnv64 {
     const PRIME: u64 = 0x0000_0100_0000_01b3;
 
     /// A fresh hasher.
+    #[inline]
     pub fn new() -> Fnv64 {
         Fnv64(Self::OFFSET)
     }
 
     /// Continues from a previous value (for rolling hashes).
+    #[inline]
     pub fn resume(value: u64) -> Fnv64 {
         Fnv64(value)
     }
 
     /// Mixes in raw bytes.
+    #[inline]
     pub fn write(&mut self, bytes: &[u8]) {
         for b in bytes {
             self.0 ^= u64::from(*b);
@@ -206,17 +209,20 @@ impl Fnv64 {
     }
 
     /// Mixes in a length-prefixed string, so that ("ab", "c") and ("a", "bc") differ.
+    #[inline]
     pub fn write_str(&mut self, s: &str) {
         self.write_u64(s.len() as u64);
         self.write(s.as_bytes());
     }
 
     /// Mixes in a number, little-endian.
+    #[inline]
     pub fn write_u64(&mut self, n: u64) {
         self.write(&n.to_le_bytes());
     }
 
     /// The hash so far.
+    #[inline]
     pub fn finish(self) -> u64 {
         self.0
     }

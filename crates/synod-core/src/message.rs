@@ -11,6 +11,7 @@ use crate::kv::{KvOp, KvResult};
 use crate::membership::{Membership, Snapshot};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// A client command: the operation and the id that makes retries recognisable.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -32,8 +33,10 @@ impl fmt::Display for Command {
 pub enum Value {
     /// Does nothing when applied; fills a slot nobody proposed anything for.
     Noop,
-    /// A client's command.
-    Command(Command),
+    /// A client's command, shared: a value is copied into every accept, decide, durable
+    /// write and log that holds it, and a shared command makes each copy a reference count
+    /// instead of fresh strings. (It serializes, hashes and compares as the command.)
+    Command(Arc<Command>),
     /// The cluster's membership from now on (in force `CONFIG_DELAY` slots later; see
     /// [`crate::membership`]). Changes nothing in the key-value table.
     Reconfigure(Membership),
@@ -42,6 +45,14 @@ pub enum Value {
 impl Value {
     /// The command, unless this is a no-op.
     pub fn command(&self) -> Option<&Command> {
+        match self {
+            Value::Noop | Value::Reconfigure(_) => None,
+            Value::Command(c) => Some(c),
+        }
+    }
+
+    /// The shared command, unless this is a no-op (a copy of it is a reference count).
+    pub fn shared_command(&self) -> Option<&Arc<Command>> {
         match self {
             Value::Noop | Value::Reconfigure(_) => None,
             Value::Command(c) => Some(c),
@@ -148,7 +159,8 @@ pub struct VoterSet {
 /// A request from a client to a node.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientRequest {
-    pub command: Command,
+    /// Shared with the value the leader proposes for it (see [`Value::Command`]).
+    pub command: Arc<Command>,
 }
 
 /// A node's answer to a client.
@@ -182,11 +194,14 @@ pub enum ReplyStatus {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Message {
     /// Naive replication: "I applied this; apply it too."
-    Replicate { command: Command },
+    Replicate { command: Arc<Command> },
     /// Timestamp ordering: a command stamped by the node that received it.
-    Stamped { ts: Timestamp, command: Command },
+    Stamped {
+        ts: Timestamp,
+        command: Arc<Command>,
+    },
     /// Fixed sequencer: the command's number in the total order.
-    Sequenced { slot: Slot, command: Command },
+    Sequenced { slot: Slot, command: Arc<Command> },
     /// Paxos phase 1a: "promise me ballot `ballot` for every slot from `from` on."
     Prepare { ballot: Ballot, from: Slot },
     /// Paxos phase 1b: the promise, with every value the acceptor accepted (or knows

@@ -104,17 +104,14 @@ impl Collector {
     /// The first voter set whose majority the reports lack, with how many of its voters
     /// reported and how many must, or `None` when every voter set that may govern a slot
     /// from the longest reported decided prefix on has its majority (see the module docs).
-    /// Reports without voter sets (recorded before they existed) count as a majority of
-    /// the cluster size given.
+    /// When the report with the longest prefix names no voter sets (it was recorded before
+    /// they existed), the voters in force at that prefix are unknown, and a majority of the
+    /// cluster size given stands in for them.
     fn missing_majority(&self) -> Option<(u8, u8)> {
         let count = |n: usize| u8::try_from(n).unwrap_or(u8::MAX);
         let Some(longest) = self.reports.values().max_by_key(|r| r.decided_upto) else {
             return Some((0, self.needed()));
         };
-        if self.reports.values().all(|r| r.governing.is_empty()) {
-            let have = count(self.reports.len());
-            return (have < self.needed()).then_some((have, self.needed()));
-        }
         let d = longest.decided_upto;
         let in_force = longest
             .governing
@@ -122,6 +119,12 @@ impl Collector {
             .filter(|v| v.from <= d)
             .max_by_key(|v| v.from)
             .or(longest.governing.first());
+        if in_force.is_none() {
+            let have = count(self.reports.len());
+            if have < self.needed() {
+                return Some((have, self.needed()));
+            }
+        }
         let later = self
             .reports
             .values()
@@ -302,6 +305,32 @@ mod tests {
             Verdict::Value {
                 value: None,
                 slot: None
+            }
+        );
+    }
+
+    #[test]
+    fn a_longest_prefix_without_voter_sets_falls_back_to_a_plain_majority() {
+        // n0's report knows the longest prefix but names no voter sets (an old-format
+        // report), so whose majority governs slot 8 is unknown; n1's newer-format report
+        // only names the voters of slots it already knows decided. Two of five reports are
+        // not a majority of anything.
+        let mut c = Collector::new("k", 5, &Bugs::none());
+        c.offer(NodeId(0), report_at(8, write(7, 1, true, "v"), vec![]));
+        let v = c.offer(
+            NodeId(1),
+            report_at(3, None, vec![voters(0, &[0, 1, 2, 3, 4])]),
+        );
+        assert_eq!(v, Verdict::Waiting { have: 2, need: 3 });
+        let v = c.offer(
+            NodeId(2),
+            report_at(3, None, vec![voters(0, &[0, 1, 2, 3, 4])]),
+        );
+        assert_eq!(
+            v,
+            Verdict::Value {
+                value: Some("v".into()),
+                slot: Some(Slot(7))
             }
         );
     }

@@ -35,6 +35,7 @@ use crate::naive::view_of_local_log;
 use crate::node::{emit, reply, send, Engine, Event, NodeConfig, NodeView, Outbox, Role};
 use crate::replica::Replica;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A catch-up reply carries at most this many entries; the follower asks again for more.
 pub const MAX_CATCH_UP: usize = 64;
@@ -89,7 +90,7 @@ impl SequencerNode {
 
     /// Records a numbered command, keeping the first command seen under each number.
     /// Returns whether the number was new here.
-    fn record(&mut self, slot: Slot, command: Command, out: &mut Outbox) -> bool {
+    fn record(&mut self, slot: Slot, command: Arc<Command>, out: &mut Outbox) -> bool {
         self.known_upto = self.known_upto.max(slot.next());
         match self.log.get(&slot) {
             Some(Value::Command(kept)) if kept.id != command.id => emit(
@@ -138,7 +139,7 @@ impl SequencerNode {
         }
     }
 
-    fn sequence(&mut self, from: ClientId, command: Command, out: &mut Outbox) {
+    fn sequence(&mut self, from: ClientId, command: Arc<Command>, out: &mut Outbox) {
         let id = command.id;
         let slot = self.next_number;
         self.next_number = slot.next();

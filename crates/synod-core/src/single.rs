@@ -16,6 +16,7 @@ use crate::node::{
     emit, Durable, Engine, Event, LogEntryView, NodeConfig, NodeView, Outbox, Output, Role,
 };
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 /// At most this many calls wait in the queue; later ones are refused (a definite failure).
 pub const MAX_QUEUE: usize = 64;
@@ -26,8 +27,8 @@ pub struct SingleNode {
     config: NodeConfig,
     store: KvStore,
     /// The command being executed and the ticks it still needs.
-    executing: Option<(ClientId, Command, u32)>,
-    queue: VecDeque<(ClientId, Command)>,
+    executing: Option<(ClientId, Arc<Command>, u32)>,
+    queue: VecDeque<(ClientId, Arc<Command>)>,
     /// Commands in the order they were executed: the node's own log.
     log: BTreeMap<Slot, Value>,
     /// The ids of the commands applied, in order.
@@ -106,7 +107,7 @@ impl SingleNode {
         }
     }
 
-    fn start(&mut self, from: ClientId, command: Command, out: &mut VecDeque<Output>) {
+    fn start(&mut self, from: ClientId, command: Arc<Command>, out: &mut VecDeque<Output>) {
         out.push_back(Output::Event(Event::Started { id: command.id }));
         if self.config.service_ticks == 0 {
             self.finish(from, command, out);
@@ -115,7 +116,7 @@ impl SingleNode {
         }
     }
 
-    fn finish(&mut self, from: ClientId, command: Command, out: &mut VecDeque<Output>) {
+    fn finish(&mut self, from: ClientId, command: Arc<Command>, out: &mut VecDeque<Output>) {
         let result = self.store.apply(&command.op);
         let slot = Slot(self.log.len() as u64);
         self.last
@@ -260,7 +261,8 @@ mod tests {
                     seq,
                 },
                 op,
-            },
+            }
+            .into(),
         }
     }
 

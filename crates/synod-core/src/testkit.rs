@@ -206,7 +206,8 @@ impl Cluster {
             command: Command {
                 id: cid(client, seq),
                 op,
-            },
+            }
+            .into(),
         };
         if let Some(node) = self.nodes[usize::from(to)].as_mut() {
             node.on_client(ClientId(client), request);

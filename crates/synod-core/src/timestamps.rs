@@ -30,6 +30,7 @@ use crate::naive::view_of_local_log;
 use crate::node::{emit, reply, send, Engine, Event, NodeConfig, NodeView, Outbox, Role};
 use crate::replica::Replica;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// At most this many commands wait in the hold-back queue; a client's command that finds it
 /// full is refused.
@@ -45,7 +46,7 @@ pub struct TimestampNode {
     /// The last timestamp this node handed out.
     last_stamp: Option<Timestamp>,
     /// Commands waiting for their turn, in timestamp order.
-    holdback: BTreeMap<Timestamp, Command>,
+    holdback: BTreeMap<Timestamp, Arc<Command>>,
     /// The timestamp of the last command applied in order.
     last_applied: Option<Timestamp>,
     /// The node's own order of application.
@@ -86,7 +87,7 @@ impl TimestampNode {
         ts
     }
 
-    fn apply(&mut self, command: Command, out: &mut Outbox) {
+    fn apply(&mut self, command: Arc<Command>, out: &mut Outbox) {
         let slot = self.replica.next();
         let value = Value::Command(command);
         self.replica.apply_next(&value, out);
@@ -105,7 +106,7 @@ impl TimestampNode {
         }
     }
 
-    fn receive(&mut self, ts: Timestamp, command: Command, out: &mut Outbox) {
+    fn receive(&mut self, ts: Timestamp, command: Arc<Command>, out: &mut Outbox) {
         match self.last_applied {
             Some(behind) if ts <= behind => {
                 // Its place in the order has passed: the only choices left are to drop the

@@ -29,9 +29,9 @@ use crate::scenario::{Intervention, NetworkConfig, Scenario, ScenarioError, Time
 use crate::structured_hash::hash_serialized;
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
-use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::fmt;
+use std::sync::Arc;
 use synod_core::kv::Fnv64;
 use synod_core::{
     AdminCommand, AdminError, CatchUpMethod, ClientId, ClientReply, ClientRequest, Collector,
@@ -313,11 +313,55 @@ impl Stats {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Queued {
     Deliver(MsgId),
     Tick,
     ClientTimer { client: ClientId, token: u64 },
+}
+
+/// One entry of the event queue. The order is `(time, insertion order)`, packed into one
+/// number so that the heap compares a single `u128` (the queue's sifting was a tenth of
+/// the simulator's own work); insertion numbers are unique, so the event itself is never
+/// compared.
+#[derive(Clone, Debug)]
+struct Scheduled {
+    key: u128,
+    event: Queued,
+}
+
+impl Scheduled {
+    fn new(at: Time, seq: u64, event: Queued) -> Scheduled {
+        Scheduled {
+            key: (u128::from(at.as_us()) << 64) | u128::from(seq),
+            event,
+        }
+    }
+
+    fn at(&self) -> Time {
+        Time((self.key >> 64) as u64)
+    }
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for Scheduled {}
+
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Scheduled {
+    /// Reversed: `BinaryHeap` pops the greatest, and the earliest entry must come first.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.key.cmp(&self.key)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -333,7 +377,8 @@ struct NodeSlot {
 
 #[derive(Clone, Debug)]
 struct Pending {
-    command: Command,
+    /// Shared with every copy of the request sent and the value proposed for it.
+    command: Arc<Command>,
     history: usize,
     target: NodeId,
     attempt: u32,
@@ -373,12 +418,20 @@ const SWEEP_EVERY: u64 = 512;
 /// delivered within a few milliseconds of each other, so they live in a ring indexed by
 /// `id - first`: insertion appends, removal leaves a hole that the front is trimmed past,
 /// and a lookup is an index. (A search tree of envelopes spent a tenth of the simulator's
-/// time shifting envelopes inside its nodes.) A held message keeps the ring from shrinking
-/// below it until it is released; the ring then holds every id sent since, at most.
+/// time shifting envelopes inside its nodes.)
+///
+/// A message that may stay on the wire for an unbounded time would pin the ring's front and
+/// make it grow with every message sent after it, so such messages are set aside in a
+/// search tree by id: those on a held link (for as long as the user likes), and those
+/// delayed by hand or released from a held link (until their new delivery time). Their
+/// place in the ring becomes a hole like any other. The ring then spans about one network
+/// latency of traffic, however long a link stays held, and holding or releasing a link
+/// walks the ring's few messages and the set-aside ones, not everything sent since.
 #[derive(Clone, Debug, Default)]
 struct InFlight {
     first: u64,
     slots: VecDeque<Option<Envelope>>,
+    aside: BTreeMap<MsgId, Envelope>,
 }
 
 impl InFlight {
@@ -387,7 +440,7 @@ impl InFlight {
         usize::try_from(i).ok().filter(|i| *i < self.slots.len())
     }
 
-    /// Adds the message with the next id.
+    /// Adds the message with the next id (set aside at once if its link is held).
     fn insert(&mut self, env: Envelope) {
         if self.slots.is_empty() {
             self.first = env.id.0;
@@ -397,15 +450,27 @@ impl InFlight {
             self.first + self.slots.len() as u64,
             "message ids are sequential"
         );
-        self.slots.push_back(Some(env));
+        if env.held {
+            self.slots.push_back(None);
+            self.aside.insert(env.id, env);
+            self.trim();
+        } else {
+            self.slots.push_back(Some(env));
+        }
     }
 
     fn get(&self, id: MsgId) -> Option<&Envelope> {
-        self.index(id).and_then(|i| self.slots[i].as_ref())
+        match self.index(id).and_then(|i| self.slots[i].as_ref()) {
+            Some(env) => Some(env),
+            None => self.aside.get(&id),
+        }
     }
 
     fn get_mut(&mut self, id: MsgId) -> Option<&mut Envelope> {
-        self.index(id).and_then(|i| self.slots[i].as_mut())
+        match self.index(id) {
+            Some(i) if self.slots[i].is_some() => self.slots[i].as_mut(),
+            _ => self.aside.get_mut(&id),
+        }
     }
 
     fn contains_key(&self, id: MsgId) -> bool {
@@ -413,21 +478,69 @@ impl InFlight {
     }
 
     fn remove(&mut self, id: MsgId) -> Option<Envelope> {
-        let env = self.index(id).and_then(|i| self.slots[i].take());
+        match self.index(id).and_then(|i| self.slots[i].take()) {
+            Some(env) => {
+                self.trim();
+                Some(env)
+            }
+            None => self.aside.remove(&id),
+        }
+    }
+
+    /// Moves a message out of the ring into the set-aside tree (a no-op if it is there
+    /// already), and returns it.
+    fn set_aside(&mut self, id: MsgId) -> Option<&mut Envelope> {
+        if let Some(env) = self.index(id).and_then(|i| self.slots[i].take()) {
+            self.aside.insert(id, env);
+            self.trim();
+        }
+        self.aside.get_mut(&id)
+    }
+
+    /// Marks every message on the link as held, setting aside those in the ring.
+    fn hold(&mut self, from: Endpoint, to: Endpoint) {
+        let on_link = |e: &Envelope| e.from == from && e.to == to;
+        let in_ring: Vec<MsgId> = self
+            .slots
+            .iter()
+            .flatten()
+            .filter(|e| on_link(e))
+            .map(|e| e.id)
+            .collect();
+        for id in in_ring {
+            self.set_aside(id);
+        }
+        for env in self.aside.values_mut().filter(|e| on_link(e)) {
+            env.held = true;
+        }
+    }
+
+    /// The held messages on the link, in id order.
+    fn held_on(&self, from: Endpoint, to: Endpoint) -> Vec<MsgId> {
+        self.aside
+            .values()
+            .filter(|e| e.held && e.from == from && e.to == to)
+            .map(|e| e.id)
+            .collect()
+    }
+
+    /// Drops the holes at the front, so the ring starts at the oldest message in it.
+    fn trim(&mut self) {
         while matches!(self.slots.front(), Some(None)) {
             self.slots.pop_front();
             self.first += 1;
         }
-        env
     }
 
-    /// The messages in id order.
+    /// The messages in id order: the ring's merged with the set-aside ones.
     fn values(&self) -> impl Iterator<Item = &Envelope> {
-        self.slots.iter().flatten()
-    }
-
-    fn values_mut(&mut self) -> impl Iterator<Item = &mut Envelope> {
-        self.slots.iter_mut().flatten()
+        let mut ring = self.slots.iter().flatten().peekable();
+        let mut aside = self.aside.values().peekable();
+        std::iter::from_fn(move || match (ring.peek(), aside.peek()) {
+            (Some(r), Some(a)) if a.id < r.id => aside.next(),
+            (Some(_), _) => ring.next(),
+            (None, _) => aside.next(),
+        })
     }
 }
 
@@ -438,7 +551,7 @@ pub struct Simulation {
     network: NetworkConfig,
     workload_on: bool,
     now: Time,
-    queue: BinaryHeap<Reverse<(Time, u64, Queued)>>,
+    queue: BinaryHeap<Scheduled>,
     next_seq: u64,
     next_msg: u64,
     nodes: Vec<NodeSlot>,
@@ -460,6 +573,11 @@ pub struct Simulation {
     /// Index of the next scenario intervention not yet applied.
     replayed: usize,
     stats: Stats,
+    /// Messages sent by kind and not yet added to `stats.sent`: a search of that map by
+    /// string on every send cost more than the rest of sending, so the counts gather here
+    /// (a handful of static names, compared by address first) and are added whenever a
+    /// public method that can send returns (see `Simulation::flush_sent`).
+    unflushed_sent: Vec<(&'static str, u64)>,
     oracles: Oracles,
     /// Membership requests not yet in force, oldest first.
     admin: VecDeque<AdminRequest>,
@@ -513,6 +631,7 @@ impl Simulation {
             trace_hash: Fnv64::new().finish(),
             replayed: 0,
             stats: Stats::default(),
+            unflushed_sent: Vec::new(),
             admin: VecDeque::new(),
             pending_adds: VecDeque::new(),
         };
@@ -676,12 +795,31 @@ impl Simulation {
 
     /// The time of the next queued event, if any.
     pub fn next_event_at(&self) -> Option<Time> {
-        self.queue.peek().map(|Reverse((at, _, _))| *at)
+        self.queue.peek().map(Scheduled::at)
     }
 
     /// Processes the next event (or applies the next scenario intervention, if it is due
     /// first). Returns false when nothing is left to do.
     pub fn step(&mut self) -> bool {
+        let more = self.step_unflushed();
+        self.flush_sent();
+        more
+    }
+
+    /// Adds the messages sent since the last call to `stats.sent`.
+    fn flush_sent(&mut self) {
+        for (kind, n) in self.unflushed_sent.drain(..) {
+            match self.stats.sent.get_mut(kind) {
+                Some(count) => *count += n,
+                None => {
+                    self.stats.sent.insert(kind.to_owned(), n);
+                }
+            }
+        }
+    }
+
+    /// [`Simulation::step`], leaving the sent counts to the caller's `flush_sent`.
+    fn step_unflushed(&mut self) -> bool {
         let next_event = self.next_event_at();
         if let Some(t) = self.scenario.interventions.get(self.replayed) {
             if next_event.is_none_or(|e| t.at < e) {
@@ -692,9 +830,10 @@ impl Simulation {
                 return true;
             }
         }
-        let Some(Reverse((at, _, event))) = self.queue.pop() else {
+        let Some(next) = self.queue.pop() else {
             return false;
         };
+        let (at, event) = (next.at(), next.event);
         debug_assert!(at >= self.now, "time never runs backwards");
         self.now = at;
         self.oracles.at(self.stats.events, at);
@@ -735,10 +874,11 @@ impl Simulation {
             self.run_until(Time(before));
         }
         while self.stats.events < events && self.next_event_at().is_some_and(|e| e <= t) {
-            if !self.step() {
+            if !self.step_unflushed() {
                 break;
             }
         }
+        self.flush_sent();
         self.now = self.now.max(t);
     }
 
@@ -751,10 +891,11 @@ impl Simulation {
                 .interventions
                 .get(self.replayed)
                 .is_some_and(|i| i.at <= t);
-            if !(due_event || due_intervention) || !self.step() {
+            if !(due_event || due_intervention) || !self.step_unflushed() {
                 break;
             }
         }
+        self.flush_sent();
         self.now = self.now.max(t);
     }
 
@@ -771,6 +912,7 @@ impl Simulation {
         });
         self.replayed = self.scenario.interventions.len();
         self.apply(action);
+        self.flush_sent();
         Ok(())
     }
 
@@ -876,21 +1018,12 @@ impl Simulation {
             Intervention::Heal => self.blocked.clear(),
             Intervention::Hold { from, to } => {
                 self.held.insert((from, to));
-                for env in self.in_flight.values_mut() {
-                    if env.from == from && env.to == to {
-                        env.held = true;
-                    }
-                }
+                self.in_flight.hold(from, to);
             }
             Intervention::Release { from, to } => {
                 self.held.remove(&(from, to));
-                let released: Vec<MsgId> = self
-                    .in_flight
-                    .values()
-                    .filter(|e| e.held && e.from == from && e.to == to)
-                    .map(|e| e.id)
-                    .collect();
-                for id in released {
+                // Released messages stay set aside until their new delivery time.
+                for id in self.in_flight.held_on(from, to) {
                     let latency = self.latency();
                     let at = self.now.plus_us(latency);
                     let env = self.in_flight.get_mut(id).expect("listed above");
@@ -912,7 +1045,8 @@ impl Simulation {
                 }
             }
             Intervention::DelayMessage { msg, by_us } => {
-                if let Some(env) = self.in_flight.get_mut(msg) {
+                // Set aside: the ring's front must not wait for a delay of any length.
+                if let Some(env) = self.in_flight.set_aside(msg) {
                     env.deliver_at = env.deliver_at.plus_us(by_us);
                     let at = env.deliver_at;
                     self.schedule(at, Queued::Deliver(msg));
@@ -972,7 +1106,7 @@ impl Simulation {
     }
 
     fn schedule(&mut self, at: Time, event: Queued) {
-        self.queue.push(Reverse((at, self.next_seq, event)));
+        self.queue.push(Scheduled::new(at, self.next_seq, event));
         self.next_seq += 1;
     }
 
@@ -996,13 +1130,11 @@ impl Simulation {
     }
 
     fn send(&mut self, from: Endpoint, to: Endpoint, payload: Payload) {
-        // The kinds are a handful of names: look up before allocating a key.
         let kind = payload.kind();
-        match self.stats.sent.get_mut(kind) {
-            Some(count) => *count += 1,
-            None => {
-                self.stats.sent.insert(kind.to_owned(), 1);
-            }
+        let same = |k: &&str| std::ptr::eq(*k, kind) || *k == kind;
+        match self.unflushed_sent.iter_mut().find(|(k, _)| same(k)) {
+            Some((_, count)) => *count += 1,
+            None => self.unflushed_sent.push((kind, 1)),
         }
         let copies = if self.net.chance(self.network.duplicate) {
             2
@@ -1305,7 +1437,7 @@ impl Simulation {
         };
         slot.next_seq += 1;
         self.oracles.issued(id, &op);
-        let command = Command { id, op: op.clone() };
+        let command = Arc::new(Command { id, op: op.clone() });
         let c = &self.scenario.cluster;
         let quorum_read = op.is_read()
             && c.read_mode == ReadMode::Quorum
@@ -1708,5 +1840,131 @@ mod tests {
         assert_eq!(f.values().count(), 0);
         f.insert(env(10));
         assert!(f.contains_key(MsgId(10)));
+    }
+
+    #[test]
+    fn in_flight_ring_trims_past_held_messages_and_lists_everything_in_id_order() {
+        let mut f = InFlight::default();
+        for id in 0..4 {
+            f.insert(env(id));
+        }
+        let link = (Endpoint::Node(NodeId(0)), Endpoint::Node(NodeId(1)));
+        f.hold(link.0, link.1);
+        assert_eq!(f.slots.len(), 0, "every message was on the held link");
+        let mut held = env(4);
+        held.held = true;
+        f.insert(held);
+        f.insert(env(5));
+        assert_eq!(
+            (f.first, f.slots.len()),
+            (5, 1),
+            "a held newcomer is a hole"
+        );
+        let ids: Vec<u64> = f.values().map(|e| e.id.0).collect();
+        assert_eq!(ids, vec![0, 1, 2, 3, 4, 5]);
+        assert_eq!(f.held_on(link.0, link.1).len(), 5);
+        assert_eq!(f.remove(MsgId(2)).map(|e| e.id), Some(MsgId(2)));
+        assert!(f.get(MsgId(2)).is_none() && f.get(MsgId(3)).is_some());
+        f.set_aside(MsgId(5));
+        assert_eq!(f.slots.len(), 0, "set aside by hand too");
+        assert!(f.get_mut(MsgId(5)).is_some());
+    }
+
+    /// Runs the busy cluster to `t` in steps of 50 ms, returning the longest the in-flight
+    /// ring got.
+    fn run_watching_ring(sim: &mut Simulation, t: Time) -> usize {
+        let mut longest = 0;
+        while sim.now() < t {
+            sim.run_until(sim.now().plus_us(50_000).min(t));
+            longest = longest.max(sim.in_flight.slots.len());
+        }
+        longest
+    }
+
+    fn delivered(sim: &Simulation, id: MsgId) -> usize {
+        sim.trace()
+            .iter()
+            .filter(|r| matches!(r.kind, TraceKind::Delivered { msg, .. } if msg == id))
+            .count()
+    }
+
+    fn dropped(sim: &Simulation, id: MsgId) -> bool {
+        sim.trace()
+            .iter()
+            .any(|r| matches!(r.kind, TraceKind::Dropped { msg, .. } if msg == id))
+    }
+
+    #[test]
+    fn a_held_link_does_not_pin_the_in_flight_ring_and_its_messages_arrive_on_release() {
+        let mut sim = Simulation::new(Scenario::busy_cluster(1)).expect("valid");
+        sim.run_until(Time(1_000_000));
+        // The leader's link to a follower carries every accept, decide and heartbeat.
+        let leader = sim
+            .live_nodes()
+            .find(|(_, n)| n.role() == Role::Leader)
+            .map(|(id, _)| id)
+            .expect("a leader after a second");
+        let follower = NodeId((leader.0 + 1) % sim.node_count());
+        let (n0, n1) = (Endpoint::Node(leader), Endpoint::Node(follower));
+        let before = sim.next_msg;
+        sim.intervene(Intervention::Hold { from: n0, to: n1 })
+            .expect("valid");
+        let longest = run_watching_ring(&mut sim, Time(8_000_000));
+        let sent_while_held = sim.next_msg - before;
+        let held = sim.in_flight.held_on(n0, n1);
+        assert!(
+            held.len() > 100 && sent_while_held > 2_000,
+            "the link stayed busy while held: {} held of {sent_while_held} sent",
+            held.len()
+        );
+        assert!(
+            longest < 400,
+            "the ring spans the traffic of one latency, not the {sent_while_held} messages \
+             sent since the link was held (longest {longest})"
+        );
+        // Hand interventions still find held messages.
+        let (lost, twice) = (held[0], held[1]);
+        sim.intervene(Intervention::DropMessage { msg: lost })
+            .expect("held messages are in flight");
+        sim.intervene(Intervention::DuplicateMessage { msg: twice })
+            .expect("held messages are in flight");
+        let copy = MsgId(sim.next_msg - 1);
+        assert!(
+            sim.message(copy).is_some_and(|e| e.held),
+            "the copy waits too"
+        );
+        sim.intervene(Intervention::Release { from: n0, to: n1 })
+            .expect("valid");
+        sim.run_until(Time(8_500_000));
+        assert!(dropped(&sim, lost) && delivered(&sim, lost) == 0);
+        assert_eq!((delivered(&sim, twice), delivered(&sim, copy)), (1, 1));
+        for id in &held[2..] {
+            assert!(
+                delivered(&sim, *id) == 1 || dropped(&sim, *id),
+                "{id} arrived (or was lost by the network) after the release"
+            );
+        }
+        assert!(sim.in_flight.aside.is_empty(), "nothing is left set aside");
+        // A message delayed by hand arrives late, without pinning the ring meanwhile.
+        let slow = sim
+            .in_flight()
+            .find(|e| !e.lost)
+            .map(|e| (e.id, e.deliver_at))
+            .expect("a busy cluster has messages in flight");
+        sim.intervene(Intervention::DelayMessage {
+            msg: slow.0,
+            by_us: 1_500_000,
+        })
+        .expect("in flight");
+        let longest = run_watching_ring(&mut sim, Time(10_500_000));
+        assert!(longest < 400, "a delayed message does not pin the ring");
+        let arrival = sim.trace().iter().find_map(|r| match r.kind {
+            TraceKind::Delivered { msg, .. } | TraceKind::Dropped { msg, .. } if msg == slow.0 => {
+                Some(r.at)
+            }
+            _ => None,
+        });
+        assert_eq!(arrival, Some(slow.1.plus_us(1_500_000)));
+        assert!(sim.violations().is_empty(), "{:?}", sim.violations());
     }
 }

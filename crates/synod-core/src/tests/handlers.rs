@@ -29,10 +29,13 @@ fn b(round: u64, node: u8) -> Ballot {
 }
 
 fn value(seq: u64) -> Value {
-    Value::Command(Command {
-        id: cid(0, seq),
-        op: set("k", &seq.to_string()),
-    })
+    Value::Command(
+        Command {
+            id: cid(0, seq),
+            op: set("k", &seq.to_string()),
+        }
+        .into(),
+    )
 }
 
 #[test]
@@ -289,7 +292,8 @@ fn messages_from_strangers_or_other_protocols_are_ignored_with_an_event() {
             command: Command {
                 id: cid(0, 1),
                 op: set("k", "v"),
-            },
+            }
+            .into(),
         },
     );
     let out = drain(&mut node);
@@ -317,10 +321,10 @@ fn invalid_configuration_is_a_typed_error() {
 
 #[test]
 fn every_message_kind_narrates_in_plain_language() {
-    let command = Command {
+    let command = std::sync::Arc::new(Command {
         id: cid(0, 1),
         op: set("k", "v"),
-    };
+    });
     let messages = vec![
         Message::Replicate {
             command: command.clone(),

@@ -130,7 +130,7 @@ fn follower_after(decided: &[(u64, u16, u64, &str)], skip_slot: Option<u64>) -> 
         };
         let msg = Message::Decide {
             slot: Slot(slot),
-            value: Value::Command(command),
+            value: Value::Command(command.into()),
         };
         node.on_message(n(0), msg);
     }
@@ -145,7 +145,8 @@ fn report_from(mut node: Node) -> ReadReport {
             command: Command {
                 id: cid(9, 1),
                 op: get("k"),
-            },
+            }
+            .into(),
         },
     );
     std::iter::from_fn(|| node.poll())
