@@ -50,10 +50,11 @@ fn binaryen_bin() -> PathBuf {
     binaryen_dir().join("node_modules").join(".bin")
 }
 
-/// `PATH` with `$CARGO_HOME/bin` and the pinned Binaryen first, so Trunk finds the pinned
-/// wasm-bindgen and wasm-opt (it looks tools up on `PATH` and checks their versions).
+/// `PATH` with the pinned Binaryen and `$CARGO_HOME/bin` first, so Trunk finds the pinned
+/// wasm-opt and wasm-bindgen (it looks tools up on `PATH` and checks their versions), even
+/// where some other `wasm-opt` sits in `$CARGO_HOME/bin`.
 pub fn path_with_tools() -> std::ffi::OsString {
-    let mut parts = vec![cargo_bin(), binaryen_bin()];
+    let mut parts = vec![binaryen_bin(), cargo_bin()];
     if let Some(p) = std::env::var_os("PATH") {
         parts.extend(std::env::split_paths(&p));
     }
