@@ -101,7 +101,7 @@ fn serve(args: &[String]) -> Result {
     run(
         "serve the playground",
         Command::new(&tools.trunk)
-            .env("PATH", tools::path_with_cargo_bin())
+            .env("PATH", tools::path_with_tools())
             .args(["serve", "--address", "127.0.0.1", "--port"])
             .arg(port.to_string())
             .args(["--release", "--offline", "--no-autoreload"]),
@@ -198,7 +198,7 @@ pub fn web_build(tools: &tools::Tools) -> Result {
     run(
         "web build through Trunk",
         Command::new(&tools.trunk)
-            .env("PATH", tools::path_with_cargo_bin())
+            .env("PATH", tools::path_with_tools())
             .args(["build", "--release", "--offline"]),
     )?;
     let index = root().join("dist/index.html");

@@ -268,13 +268,10 @@ pub fn scenario_from_json(bytes: &[u8]) -> Result<Scenario, ScenarioFileError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let scenario: Scenario = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let inner = e.inner();
-        let (line, column) = (inner.line() as u64, inner.column() as u64);
-        let message = describe_path_error(&e);
-        let suffix = format!(" at line {line} column {column}");
         ScenarioFileError::Invalid {
-            line,
-            column,
-            message: message.strip_suffix(&suffix).unwrap_or(&message).to_owned(),
+            line: inner.line() as u64,
+            column: inner.column() as u64,
+            message: describe_path_error(&e),
         }
     })?;
     if let Some(path) = first_unknown_field(&value, &scenario) {

@@ -537,7 +537,10 @@ fn parse_state(json: &[u8]) -> Result<ShareState, LinkError> {
             });
         }
     }
-    let state: ShareState = serde_path_to_error::deserialize(&value)
+    // Decoded again from the text, not from `value`: a scenario file is decoded the same way,
+    // so the page carries one copy of the scenario's decoding instead of one per input type.
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let state: ShareState = serde_path_to_error::deserialize(&mut de)
         .map_err(|e| LinkError::Invalid(describe_path_error(&e)))?;
     if let Some(path) = first_unknown_field(&value, &state) {
         return Err(LinkError::UnknownField { path });
@@ -550,13 +553,18 @@ fn parse_state(json: &[u8]) -> Result<ShareState, LinkError> {
     Ok(state)
 }
 
-/// "at cluster.nodes: invalid type ...", or just the message for an error at the root.
-pub(crate) fn describe_path_error<E: fmt::Display>(e: &serde_path_to_error::Error<E>) -> String {
+/// "at cluster.nodes: invalid type ...", or just the message for an error at the root;
+/// without serde_json's " at line L column C", which only a file's reader reports.
+pub(crate) fn describe_path_error(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let inner = e.inner();
+    let text = inner.to_string();
+    let suffix = format!(" at line {} column {}", inner.line(), inner.column());
+    let message = text.strip_suffix(&suffix).unwrap_or(&text);
     let path = e.path().to_string();
     if path == "." || path.is_empty() {
-        e.inner().to_string()
+        message.to_owned()
     } else {
-        format!("at {path}: {}", e.inner())
+        format!("at {path}: {message}")
     }
 }
 
