@@ -910,13 +910,25 @@ impl Node {
     }
 
     /// A message from another node arrived. Messages from non-members, from the node itself,
-    /// or of a kind the protocol does not use are ignored with an [`Event::Ignored`].
+    /// or of a kind the protocol does not use are ignored with an [`Event::Ignored`], except
+    /// that a Paxos node behind on the log learns decided entries from anyone (see
+    /// `Paxos::hear_stranger`): a member it does not know of yet may be one added by a
+    /// configuration change it has not learned.
     pub fn on_message(&mut self, from: NodeId, msg: Message) {
         let mut out = std::mem::take(&mut self.outbox);
         let known = match &self.inner {
             Inner::Paxos(p) => p.knows(from),
             _ => self.config.is_member(from),
         };
+        let stranger = from != self.config.id && !known;
+        if stranger {
+            if let Inner::Paxos(p) = &mut self.inner {
+                if p.hear_stranger(from, &msg, &mut out) {
+                    self.outbox = out;
+                    return;
+                }
+            }
+        }
         if from == self.config.id || !known {
             emit(
                 &mut out,

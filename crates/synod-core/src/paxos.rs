@@ -403,6 +403,39 @@ impl PaxosNode {
         self.config.is_member(node) || self.configs.values().any(|m| m.contains(node))
     }
 
+    /// A message from a node this one does not know of. That node may be a member added by a
+    /// configuration change decided in a slot this node has not learned yet; if it is now the
+    /// leader, its heartbeats are the only news this node gets, and ignoring them would leave
+    /// it behind for good (it would never learn the change that makes the sender a member).
+    /// So a heartbeat from a stranger that has decided more than this node starts a catch-up
+    /// from it, and the replies (decided entries and snapshots, which are the same whoever
+    /// sends them) are taken. Nothing else from a stranger is: it cannot vote, lead or
+    /// propose here. Returns whether the message was handled.
+    pub(crate) fn hear_stranger(&mut self, from: NodeId, msg: &Message, out: &mut Outbox) -> bool {
+        match msg {
+            Message::Heartbeat { decided_upto, .. }
+                if self.multi && *decided_upto > self.decided_upto() =>
+            {
+                self.ignore(
+                    from,
+                    msg,
+                    "the sender is not a member this node knows of, but it has decided more: \
+                     this node asks it for the entries it is missing",
+                    out,
+                );
+                self.known_upto = self.known_upto.max(*decided_upto);
+                self.ask_for_catch_up(from, out);
+                self.settle(out);
+                true
+            }
+            Message::CatchUpReply { .. } | Message::InstallSnapshot { .. } => {
+                self.on_message(from, msg.clone(), out);
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn is_voter(&self) -> bool {
         self.latest_membership().is_voter(self.config.id)
     }
