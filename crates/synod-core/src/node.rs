@@ -407,6 +407,9 @@ pub enum Event {
     },
     /// A lagging node received decided entries from another.
     CaughtUp { from: NodeId, entries: u32 },
+    /// A node it does not know of (perhaps a member added by a change it has not learned)
+    /// has decided more than this one, which asks it for the missing entries.
+    StrangerAhead { from: NodeId, decided_upto: Slot },
     /// A node came back from a crash with its durable state.
     Restarted { promised: Ballot, decided: u64 },
     /// A stale, duplicate or misdirected input was ignored.
@@ -571,6 +574,12 @@ impl fmt::Display for Event {
             Event::CaughtUp { from, entries } => {
                 write!(f, "caught up {entries} decided entr(ies) from {from}")
             }
+            Event::StrangerAhead { from, decided_upto } => write!(
+                f,
+                "heard from {from}, which it does not know as a member, that everything before \
+                 {decided_upto} is decided: asked it for the entries it is missing (it may \
+                 have joined in a slot this node has not learned yet)"
+            ),
             Event::Restarted { promised, decided } => write!(
                 f,
                 "restarted from stable storage: promised {promised}, {decided} decided entr(ies)"
@@ -911,8 +920,8 @@ impl Node {
 
     /// A message from another node arrived. Messages from non-members, from the node itself,
     /// or of a kind the protocol does not use are ignored with an [`Event::Ignored`], except
-    /// that a Paxos node behind on the log learns decided entries from anyone (see
-    /// `Paxos::hear_stranger`): a member it does not know of yet may be one added by a
+    /// that a Multi-Paxos node behind on the log learns decided entries from anyone (see
+    /// `PaxosNode::hear_stranger`): a member it does not know of yet may be one added by a
     /// configuration change it has not learned.
     pub fn on_message(&mut self, from: NodeId, msg: Message) {
         let mut out = std::mem::take(&mut self.outbox);
@@ -920,12 +929,15 @@ impl Node {
             Inner::Paxos(p) => p.knows(from),
             _ => self.config.is_member(from),
         };
-        let stranger = from != self.config.id && !known;
-        if stranger {
+        let mut msg = msg;
+        if from != self.config.id && !known {
             if let Inner::Paxos(p) = &mut self.inner {
-                if p.hear_stranger(from, &msg, &mut out) {
-                    self.outbox = out;
-                    return;
+                match p.hear_stranger(from, msg, &mut out) {
+                    Some(refused) => msg = refused,
+                    None => {
+                        self.outbox = out;
+                        return;
+                    }
                 }
             }
         }

@@ -407,32 +407,36 @@ impl PaxosNode {
     /// configuration change decided in a slot this node has not learned yet; if it is now the
     /// leader, its heartbeats are the only news this node gets, and ignoring them would leave
     /// it behind for good (it would never learn the change that makes the sender a member).
-    /// So a heartbeat from a stranger that has decided more than this node starts a catch-up
-    /// from it, and the replies (decided entries and snapshots, which are the same whoever
-    /// sends them) are taken. Nothing else from a stranger is: it cannot vote, lead or
-    /// propose here. Returns whether the message was handled.
-    pub(crate) fn hear_stranger(&mut self, from: NodeId, msg: &Message, out: &mut Outbox) -> bool {
+    /// So in Multi-Paxos a heartbeat from a stranger that has decided more than this node
+    /// starts a catch-up from it ([`Event::StrangerAhead`]), and while this node knows it is
+    /// behind, catch-up replies and snapshots (decided entries, the same whoever sends them)
+    /// are taken from anyone. Nothing else from a stranger is: its ballot changes no promise
+    /// or leader here, and it cannot vote or propose. Gives the message back when it was not
+    /// taken, for the caller to ignore.
+    pub(crate) fn hear_stranger(
+        &mut self,
+        from: NodeId,
+        msg: Message,
+        out: &mut Outbox,
+    ) -> Option<Message> {
+        if !self.multi {
+            return Some(msg);
+        }
         match msg {
-            Message::Heartbeat { decided_upto, .. }
-                if self.multi && *decided_upto > self.decided_upto() =>
-            {
-                self.ignore(
-                    from,
-                    msg,
-                    "the sender is not a member this node knows of, but it has decided more: \
-                     this node asks it for the entries it is missing",
-                    out,
-                );
-                self.known_upto = self.known_upto.max(*decided_upto);
+            Message::Heartbeat { decided_upto, .. } if decided_upto > self.decided_upto() => {
+                emit(out, Event::StrangerAhead { from, decided_upto });
+                self.known_upto = self.known_upto.max(decided_upto);
                 self.ask_for_catch_up(from, out);
                 self.settle(out);
-                true
+                None
             }
-            Message::CatchUpReply { .. } | Message::InstallSnapshot { .. } => {
-                self.on_message(from, msg.clone(), out);
-                true
+            Message::CatchUpReply { .. } | Message::InstallSnapshot { .. }
+                if self.known_upto > self.decided_upto() =>
+            {
+                self.on_message(from, msg, out);
+                None
             }
-            _ => false,
+            other => Some(other),
         }
     }
 

@@ -107,6 +107,20 @@ fn seeds_that_once_left_a_joined_node_behind_now_catch_up() {
             .filter(|i| matches!(i.action, synod_sim::Intervention::AddNode { .. }))
             .count();
         assert!(added >= 2, "seed {seed} adds {added} nodes");
+        // And the lagging node does hear from a stranger that is ahead.
+        let mut sim = synod_sim::Simulation::new(s.clone()).unwrap();
+        sim.set_record_trace(true);
+        sim.run_until(synod_sim::Time(s.run_us));
+        assert!(
+            sim.trace().iter().any(|r| matches!(
+                r.kind,
+                synod_sim::TraceKind::Node {
+                    event: synod_core::Event::StrangerAhead { .. },
+                    ..
+                }
+            )),
+            "seed {seed}: no node heard from a stranger ahead of it"
+        );
         let report = run(s, true).unwrap();
         assert!(
             report.is_clean(),

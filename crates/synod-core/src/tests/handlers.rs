@@ -310,6 +310,115 @@ fn messages_from_strangers_or_other_protocols_are_ignored_with_an_event() {
 }
 
 #[test]
+fn a_stranger_that_decided_more_is_asked_for_the_entries_and_nothing_else_it_says_counts() {
+    // NodeId(6) is in no configuration this node knows: a member added by a change it has
+    // not learned yet, say, now leading.
+    let stranger = NodeId(6);
+    let mut node = acceptor(Protocol::MultiPaxos);
+    let promised = node.view().promised;
+    let hint = node.view().leader_hint;
+
+    // Before it says it is ahead, nothing it sends is taken, not even decided entries.
+    node.on_message(
+        stranger,
+        Message::CatchUpReply {
+            entries: vec![(Slot(0), value(1))],
+        },
+    );
+    node.on_message(
+        stranger,
+        Message::Heartbeat {
+            ballot: b(9, 6),
+            decided_upto: Slot(0),
+        },
+    );
+    let out = drain(&mut node);
+    assert_eq!(out.len(), 2);
+    assert!(out
+        .iter()
+        .all(|o| matches!(o, Output::Event(Event::Ignored { .. }))));
+    assert_eq!(node.decided_upto(), Slot(0));
+
+    // A heartbeat showing more decided slots: one catch-up request to it, and its ballot
+    // changes neither the promise nor whom this node follows.
+    node.on_message(
+        stranger,
+        Message::Heartbeat {
+            ballot: b(9, 6),
+            decided_upto: Slot(2),
+        },
+    );
+    let out = drain(&mut node);
+    assert!(out.iter().any(|o| matches!(
+        o,
+        Output::Event(Event::StrangerAhead { from, decided_upto: Slot(2) }) if *from == stranger
+    )));
+    assert_eq!(
+        sent(&out),
+        vec![(stranger, Message::CatchUp { from: Slot(0) })]
+    );
+    assert_eq!(node.view().promised, promised);
+    assert_eq!(node.view().leader_hint, hint);
+
+    // Its reply is learned.
+    node.on_message(
+        stranger,
+        Message::CatchUpReply {
+            entries: vec![(Slot(0), value(1)), (Slot(1), value(2))],
+        },
+    );
+    drain(&mut node);
+    assert_eq!(node.decided_upto(), Slot(2));
+
+    // It still cannot take part in the protocol.
+    node.on_message(
+        stranger,
+        Message::Prepare {
+            ballot: b(10, 6),
+            from: Slot(0),
+        },
+    );
+    node.on_message(
+        stranger,
+        Message::Accept {
+            ballot: b(10, 6),
+            slot: Slot(5),
+            value: value(3),
+        },
+    );
+    node.on_message(
+        stranger,
+        Message::Decide {
+            slot: Slot(2),
+            value: value(4),
+        },
+    );
+    let out = drain(&mut node);
+    assert_eq!(out.len(), 3);
+    assert!(out
+        .iter()
+        .all(|o| matches!(o, Output::Event(Event::Ignored { .. }))));
+    assert_eq!(node.view().promised, promised);
+    assert_eq!(node.decided_upto(), Slot(2));
+}
+
+#[test]
+fn basic_paxos_takes_nothing_from_strangers() {
+    let mut node = acceptor(Protocol::BasicPaxos);
+    node.on_message(
+        NodeId(6),
+        Message::Heartbeat {
+            ballot: b(9, 6),
+            decided_upto: Slot(4),
+        },
+    );
+    assert!(matches!(
+        drain(&mut node)[..],
+        [Output::Event(Event::Ignored { .. })]
+    ));
+}
+
+#[test]
 fn invalid_configuration_is_a_typed_error() {
     let mut config = NodeConfig::cluster(3, Protocol::MultiPaxos)[0].clone();
     config.id = NodeId(5);
@@ -428,6 +537,10 @@ fn events_narrate_and_round_trip_through_json() {
             value: value(1),
         },
         Event::BugTriggered { bug: Bug::NoDedup },
+        Event::StrangerAhead {
+            from: NodeId(4),
+            decided_upto: Slot(17),
+        },
     ];
     for e in &events {
         let json = serde_json::to_string(e).unwrap();
@@ -440,6 +553,12 @@ fn events_narrate_and_round_trip_through_json() {
     assert_eq!(
         events[3].to_string(),
         "deliberate bug `no-dedup` changed what it did here"
+    );
+    assert_eq!(
+        events[4].to_string(),
+        "heard from n5, which it does not know as a member, that everything before slot 17 \
+         is decided: asked it for the entries it is missing (it may have joined in a slot this \
+         node has not learned yet)"
     );
 }
 
