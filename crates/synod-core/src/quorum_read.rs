@@ -109,10 +109,17 @@ impl Collector {
     /// cluster size given stands in for them.
     fn missing_majority(&self) -> Option<(u8, u8)> {
         let count = |n: usize| u8::try_from(n).unwrap_or(u8::MAX);
-        let Some(longest) = self.reports.values().max_by_key(|r| r.decided_upto) else {
+        let Some(d) = self.reports.values().map(|r| r.decided_upto).max() else {
             return Some((0, self.needed()));
         };
-        let d = longest.decided_upto;
+        // Of the reports tied at the longest prefix, one that names its voter sets.
+        let longest = self
+            .reports
+            .values()
+            .filter(|r| r.decided_upto == d)
+            .find(|r| !r.governing.is_empty())
+            .or_else(|| self.reports.values().find(|r| r.decided_upto == d))
+            .expect("some report has the longest prefix");
         let in_force = longest
             .governing
             .iter()
@@ -331,6 +338,25 @@ mod tests {
             Verdict::Value {
                 value: Some("v".into()),
                 slot: Some(Slot(7))
+            }
+        );
+    }
+
+    #[test]
+    fn of_reports_tied_at_the_longest_prefix_the_one_naming_voter_sets_governs() {
+        // n1 and n4 both know slots up to 8; only n1's report names the voters in force
+        // ({n0, n1, n2}). Whichever report comes last in node order, those voters' majority
+        // is what counts, not a plain majority of the five.
+        let mut c = Collector::new("k", 5, &Bugs::none());
+        c.offer(NodeId(1), report_at(8, None, vec![voters(0, &[0, 1, 2])]));
+        let v = c.offer(NodeId(4), report_at(8, None, vec![]));
+        assert_eq!(v, Verdict::Waiting { have: 1, need: 2 });
+        let v = c.offer(NodeId(2), report_at(3, None, vec![voters(0, &[0, 1, 2])]));
+        assert_eq!(
+            v,
+            Verdict::Value {
+                value: None,
+                slot: None
             }
         );
     }
