@@ -222,7 +222,13 @@ impl Layer {
                 }
             }
         }
-        self.dots = dots.iter().map(|d| (d.id, d.clone())).collect();
+        // Only what is on the page counts as drawn: a dot whose elements could not be made is
+        // planned as new again next frame.
+        self.dots = dots
+            .iter()
+            .filter(|d| self.drawn.contains_key(&d.id))
+            .map(|d| (d.id, d.clone()))
+            .collect();
     }
 }
 
