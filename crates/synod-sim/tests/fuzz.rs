@@ -61,6 +61,16 @@ fn multi_paxos_with_quorum_reads_survives_every_fault_class() {
     }
 }
 
+/// Replays one fuzz seed's scenario with every oracle and expects no problem at all.
+fn assert_seed_clean(seed: u64, s: synod_sim::Scenario) {
+    let report = run(s, true).unwrap();
+    assert!(
+        report.is_clean(),
+        "seed {seed}: {:?}",
+        report.first_problem()
+    );
+}
+
 #[test]
 fn seeds_that_once_left_a_client_waiting_after_the_heal_now_finish() {
     // Found by `synod fuzz` (about 1 seed in 1000 with every fault class): two removed
@@ -83,12 +93,7 @@ fn seeds_that_once_left_a_client_waiting_after_the_heal_now_finish() {
                 .any(|i| matches!(i.action, synod_sim::Intervention::RemoveNode { .. })),
             "seed {seed} removes no node"
         );
-        let report = run(s, true).unwrap();
-        assert!(
-            report.is_clean(),
-            "seed {seed}: {:?}",
-            report.first_problem()
-        );
+        assert_seed_clean(seed, s);
     }
 }
 
@@ -121,12 +126,7 @@ fn seeds_that_once_left_a_joined_node_behind_now_catch_up() {
             )),
             "seed {seed}: no node heard from a stranger ahead of it"
         );
-        let report = run(s, true).unwrap();
-        assert!(
-            report.is_clean(),
-            "seed {seed}: {:?}",
-            report.first_problem()
-        );
+        assert_seed_clean(seed, s);
     }
 }
 
