@@ -21,6 +21,13 @@ fn sent(outputs: &[Output]) -> Vec<(NodeId, Message)> {
         .collect()
 }
 
+/// Whether every output is an [`Event::Ignored`]: the node acted on none of its inputs.
+fn all_ignored(outputs: &[Output]) -> bool {
+    outputs
+        .iter()
+        .all(|o| matches!(o, Output::Event(Event::Ignored { .. })))
+}
+
 fn b(round: u64, node: u8) -> Ballot {
     Ballot {
         round,
@@ -298,9 +305,7 @@ fn messages_from_strangers_or_other_protocols_are_ignored_with_an_event() {
     );
     let out = drain(&mut node);
     assert_eq!(out.len(), 3);
-    assert!(out
-        .iter()
-        .all(|o| matches!(o, Output::Event(Event::Ignored { .. }))));
+    assert!(all_ignored(&out));
     let mut single = Node::new(NodeConfig::single(0));
     single.on_message(n(0), Message::CatchUp { from: Slot(0) });
     assert!(matches!(
@@ -334,9 +339,7 @@ fn a_stranger_that_decided_more_is_asked_for_the_entries_and_nothing_else_it_say
     );
     let out = drain(&mut node);
     assert_eq!(out.len(), 2);
-    assert!(out
-        .iter()
-        .all(|o| matches!(o, Output::Event(Event::Ignored { .. }))));
+    assert!(all_ignored(&out));
     assert_eq!(node.decided_upto(), Slot(0));
 
     // A heartbeat showing more decided slots: one catch-up request to it, and its ballot
@@ -395,9 +398,7 @@ fn a_stranger_that_decided_more_is_asked_for_the_entries_and_nothing_else_it_say
     );
     let out = drain(&mut node);
     assert_eq!(out.len(), 3);
-    assert!(out
-        .iter()
-        .all(|o| matches!(o, Output::Event(Event::Ignored { .. }))));
+    assert!(all_ignored(&out));
     assert_eq!(node.view().promised, promised);
     assert_eq!(node.decided_upto(), Slot(2));
 }
