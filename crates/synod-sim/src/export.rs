@@ -32,7 +32,8 @@
 //! path of the field, where there is one.
 
 use crate::history::{input, output, to_check};
-use crate::link::{describe_path_error, first_unknown_field};
+use crate::json_path;
+use crate::link::first_unknown_field;
 use crate::scenario::{Scenario, ScenarioError, SCENARIO_VERSION};
 use crate::world::{HistoryEntry, Outcome, Simulation, TraceRecord};
 use serde::Serialize;
@@ -265,15 +266,12 @@ pub fn scenario_from_json(bytes: &[u8]) -> Result<Scenario, ScenarioFileError> {
         }
     }
     // Parsed again from the text, so that a type error can name its line and column.
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let scenario: Scenario = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let inner = e.inner();
-        ScenarioFileError::Invalid {
-            line: inner.line() as u64,
-            column: inner.column() as u64,
-            message: describe_path_error(&e),
-        }
-    })?;
+    let scenario: Scenario =
+        serde_json::from_slice(bytes).map_err(|e| ScenarioFileError::Invalid {
+            line: e.line() as u64,
+            column: e.column() as u64,
+            message: json_path::describe(bytes, &e),
+        })?;
     if let Some(path) = first_unknown_field(&value, &scenario) {
         return Err(ScenarioFileError::UnknownField { path });
     }

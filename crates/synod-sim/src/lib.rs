@@ -17,6 +17,7 @@
 pub mod export;
 pub mod fuzz;
 pub mod history;
+mod json_path;
 pub mod link;
 pub mod oracle;
 pub mod rng;

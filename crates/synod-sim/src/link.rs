@@ -52,6 +52,7 @@
 //! the person who clicked it; the page shows it over the default playground, and
 //! `synod run` prints the same message and exits 2. Decoding never panics, whatever the input.
 
+use crate::json_path;
 use crate::scenario::{Scenario, ScenarioError, SCENARIO_VERSION};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -539,9 +540,8 @@ fn parse_state(json: &[u8]) -> Result<ShareState, LinkError> {
     }
     // Decoded again from the text, not from `value`: a scenario file is decoded the same way,
     // so the page carries one copy of the scenario's decoding instead of one per input type.
-    let mut de = serde_json::Deserializer::from_slice(json);
-    let state: ShareState = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| LinkError::Invalid(describe_path_error(&e)))?;
+    let state: ShareState = serde_json::from_slice(json)
+        .map_err(|e| LinkError::Invalid(json_path::describe(json, &e)))?;
     if let Some(path) = first_unknown_field(&value, &state) {
         return Err(LinkError::UnknownField { path });
     }
@@ -551,21 +551,6 @@ fn parse_state(json: &[u8]) -> Result<ShareState, LinkError> {
         .map_err(LinkError::InvalidScenario)?;
     state.view.validate().map_err(LinkError::Invalid)?;
     Ok(state)
-}
-
-/// "at cluster.nodes: invalid type ...", or just the message for an error at the root;
-/// without serde_json's " at line L column C", which only a file's reader reports.
-pub(crate) fn describe_path_error(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
-    let inner = e.inner();
-    let text = inner.to_string();
-    let suffix = format!(" at line {} column {}", inner.line(), inner.column());
-    let message = text.strip_suffix(&suffix).unwrap_or(&text);
-    let path = e.path().to_string();
-    if path == "." || path.is_empty() {
-        message.to_owned()
-    } else {
-        format!("at {path}: {message}")
-    }
 }
 
 /// The path of the first field in `input` that `decoded` has no place for: what a newer
