@@ -12,7 +12,7 @@ use std::fmt;
 
 /// An operation a client asks of the store.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(tag = "op", rename_all = "snake_case", try_from = "KvOpFields")]
 pub enum KvOp {
     Get { key: String },
     Set { key: String, value: String },
@@ -34,6 +34,42 @@ impl KvOp {
     /// Whether the operation leaves the table unchanged.
     pub fn is_read(&self) -> bool {
         matches!(self, KvOp::Get { .. } | KvOp::Contains { .. })
+    }
+}
+
+/// A [`KvOp`] as it is read: `{"op": "set", "key": "k", "value": "v"}`, the JSON the derived
+/// internally tagged decoding reads, without its buffering of the object into an intermediate
+/// tree (which costs the page's wasm a second copy of the decoders). `value` belongs to `set`
+/// alone; fields no operation has are left for the unknown-field checks of the readers.
+#[derive(Deserialize)]
+struct KvOpFields {
+    op: OpName,
+    key: String,
+    value: Option<String>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OpName {
+    Get,
+    Set,
+    Contains,
+    Remove,
+}
+
+impl TryFrom<KvOpFields> for KvOp {
+    type Error = &'static str;
+
+    fn try_from(f: KvOpFields) -> Result<KvOp, &'static str> {
+        let key = f.key;
+        match (f.op, f.value) {
+            (OpName::Set, Some(value)) => Ok(KvOp::Set { key, value }),
+            (OpName::Set, None) => Err("set needs the field `value`"),
+            (_, Some(_)) => Err("only set takes the field `value`"),
+            (OpName::Get, None) => Ok(KvOp::Get { key }),
+            (OpName::Contains, None) => Ok(KvOp::Contains { key }),
+            (OpName::Remove, None) => Ok(KvOp::Remove { key }),
+        }
     }
 }
 
@@ -243,6 +279,30 @@ mod tests {
             key: k.into(),
             value: v.into(),
         }
+    }
+
+    #[test]
+    fn ops_read_back_what_they_write_and_refuse_a_misplaced_value() {
+        let ops = [
+            KvOp::Get { key: "k".into() },
+            set("k", "v"),
+            KvOp::Contains { key: "k".into() },
+            KvOp::Remove { key: "k".into() },
+        ];
+        for op in ops {
+            let text = serde_json::to_string(&op).expect("json");
+            assert_eq!(serde_json::from_str::<KvOp>(&text).expect(&text), op);
+        }
+        assert_eq!(
+            serde_json::to_string(&set("k", "v")).expect("json"),
+            r#"{"op":"set","key":"k","value":"v"}"#
+        );
+        let err = |text: &str| serde_json::from_str::<KvOp>(text).unwrap_err().to_string();
+        assert!(err(r#"{"op":"set","key":"k"}"#).starts_with("set needs the field `value`"));
+        assert!(err(r#"{"op":"get","key":"k","value":"v"}"#)
+            .starts_with("only set takes the field `value`"));
+        assert!(err(r#"{"op":"get"}"#).starts_with("missing field `key`"));
+        assert!(err(r#"{"op":"put","key":"k"}"#).starts_with("unknown variant `put`"));
     }
 
     #[test]

@@ -307,6 +307,30 @@ fn each_kind_of_bad_scenario_file_says_what_and_where() {
     assert!(matches!(e, ScenarioFileError::InvalidScenario(_)), "{e:?}");
     assert!(e.to_string().contains("intervention 0"), "{e}");
 
+    // An intervention names its action, and has that action's fields and no other's.
+    let mut v = serde_json::to_value(&s).expect("json");
+    v["interventions"][0]["action"] = serde_json::json!({"action": "crash"});
+    let e = file_error(&v.to_string());
+    assert!(
+        e.to_string()
+            .ends_with("at interventions[0].action: this action needs the field `node`"),
+        "{e}"
+    );
+    v["interventions"][0]["action"] = serde_json::json!({"action": "heal", "node": 1});
+    let e = file_error(&v.to_string());
+    assert!(
+        e.to_string()
+            .ends_with("at interventions[0].action: this action takes no field `node`"),
+        "{e}"
+    );
+    v["interventions"][0]["action"] = serde_json::json!({"action": "explode", "node": 1});
+    let e = file_error(&v.to_string());
+    assert!(
+        e.to_string()
+            .contains("at interventions[0].action.action: unknown variant `explode`"),
+        "{e}"
+    );
+
     let big = vec![b' '; MAX_SCENARIO_FILE_BYTES + 1];
     assert!(matches!(
         scenario_from_json(&big),
