@@ -102,6 +102,20 @@ fn play(b: &mut Browser) -> Result {
     let t0 = clock_ms(b)?;
     // The workload runs by itself: messages fly and operations complete.
     b.wait_for("[data-testid='messages'] .msg")?;
+    // A dot moves along its link, and its transform attribute says where it is (dots live
+    // for a few frames at this speed, so the attribute is sampled on every frame).
+    b.script(
+        "window.__seen = {}; window.__moved = false; \
+         const sample = () => { \
+           for (const m of document.querySelectorAll(\"[data-testid='messages'] .msg\")) { \
+             const at = m.getAttribute('transform'), id = m.dataset.msg, was = window.__seen[id]; \
+             if (!/^translate\\([-\\d.]+[ ,]+[-\\d.]+\\)$/.test(at)) continue; \
+             if (was !== undefined && was !== at) window.__moved = true; \
+             window.__seen[id] = at; } \
+           if (!window.__moved) requestAnimationFrame(sample); }; \
+         requestAnimationFrame(sample); return 0;",
+    )?;
+    b.wait_until("a message dot moves", "return window.__moved;")?;
     b.wait_for(".bar.ok")?;
     b.wait_for_text("[data-testid='verdict']", "linearizable ✓")?;
     b.wait_for("[data-testid='node-n1'][data-role='leader'], [data-testid='node-n2'][data-role='leader'], [data-testid='node-n3'][data-role='leader']")?;
@@ -336,10 +350,12 @@ fn frame_budget_5_nodes_10_clients(b: &mut Browser) -> Result {
         .as_f64()
         .unwrap_or(0.0);
     let download = wasm_download(b)?;
+    let profile = std::env::var_os("SYNOD_PROFILE").is_some();
     // A size, not a time: the same build gives the same bytes on every machine, so the bar
-    // (issue 6: under 500 KB compressed) is held here rather than only reported.
+    // (issue 6: under 500 KB compressed) is held here rather than only reported. A profiling
+    // run keeps the function names (README), which weigh a fifth of the module.
     let gzipped = download["wasm_gzip_bytes"].as_u64().unwrap_or(u64::MAX);
-    if gzipped >= WASM_GZIP_BUDGET {
+    if gzipped >= WASM_GZIP_BUDGET && !profile {
         return fail(format!(
             "the page's wasm is {gzipped} bytes gzipped, over the {WASM_GZIP_BUDGET} byte budget"
         ));
@@ -361,7 +377,6 @@ fn frame_budget_5_nodes_10_clients(b: &mut Browser) -> Result {
     };
     b.cdp("Performance.enable", serde_json::json!({}))?;
     let (metrics0, frames0) = (browser_metrics(b)?, total_frames(b)?);
-    let profile = std::env::var_os("SYNOD_PROFILE").is_some();
     if profile {
         b.cdp("Profiler.enable", serde_json::json!({}))?;
         b.cdp(
@@ -563,7 +578,7 @@ fn add_fourth_node(b: &mut Browser, method: &str) -> Result {
         "const m = document.querySelector(\"{in_flight}\"); \
          const l = document.querySelector(\"[data-role='leader']\"); \
          if (!m || !l) return false; \
-         const p = e => e.getAttribute('transform').match(/translate\\(([-\\d.]+),([-\\d.]+)\\)/); \
+         const p = e => e.getAttribute('transform').match(/translate\\(([-\\d.]+)[ ,]+([-\\d.]+)\\)/); \
          const [a, b] = [p(m), p(l)]; \
          return Math.hypot(a[1] - b[1], a[2] - b[2]) > 90;"
     );

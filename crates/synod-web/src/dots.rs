@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 use synod_sim::MsgId;
+use wasm_bindgen::JsCast;
 
 /// One message dot: plain, comparable data.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,6 +54,11 @@ impl Dot {
             }
         }
         class
+    }
+
+    /// The position in view-box units, as the SVG DOM takes it.
+    pub fn translation(&self) -> (f32, f32) {
+        (self.x as f32 / 10.0, self.y as f32 / 10.0)
     }
 
     pub fn transform(&self) -> String {
@@ -162,6 +168,12 @@ impl std::fmt::Display for Tenths {
 #[derive(Debug)]
 struct Drawn {
     group: web_sys::Element,
+    /// The group's translation as an object of the SVG DOM: moving the dot sets its two
+    /// numbers, where writing the `transform` attribute formats a string, copies it out of
+    /// wasm and has the browser parse it again, for every dot on every frame (a third of the
+    /// page's script time). The attribute reads back the same way. `None` where the browser
+    /// gave no such object: the attribute is written instead.
+    translate: Option<web_sys::SvgTransform>,
     body: web_sys::Element,
     label: Option<web_sys::Element>,
 }
@@ -279,8 +291,12 @@ fn create(document: &web_sys::Document, dot: &Dot) -> Option<Drawn> {
     }
     let _ = group.append_child(&hit);
     let _ = group.append_child(&body);
+    let translate = group
+        .dyn_ref::<web_sys::SvgGraphicsElement>()
+        .and_then(|g| g.transform().base_val().get_item(0).ok());
     let mut drawn = Drawn {
         group,
+        translate,
         body,
         label: None,
     };
@@ -298,7 +314,14 @@ fn update(
     label: bool,
 ) {
     if moved {
-        let _ = d.group.set_attribute("transform", &dot.transform());
+        let (x, y) = dot.translation();
+        let set = d
+            .translate
+            .as_ref()
+            .is_some_and(|t| t.set_translate(x, y).is_ok());
+        if !set {
+            let _ = d.group.set_attribute("transform", &dot.transform());
+        }
     }
     if class {
         let _ = d.group.set_attribute("class", &dot.class());
@@ -458,6 +481,7 @@ mod tests {
         d.selected = true;
         assert_eq!(d.class(), "msg accept held selected");
         assert_eq!(d.transform(), "translate(-12.3,4.5)");
+        assert_eq!(d.translation(), (-12.3, 4.5));
         assert_eq!(d.ring(), None);
         d.hue = Some(200);
         assert_eq!(d.ring().as_deref(), Some("stroke: hsl(200, 70%, 40%)"));
