@@ -1061,10 +1061,12 @@ fn Timeline(props: &StateProps) -> Html {
     let f = focus(p, &sim);
     let (w, row_h, top) = (1000.0, 40.0, 40.0);
     let x = |t: u64| (t.saturating_sub(start)) as f64 / TIMELINE_WINDOW_US as f64 * w;
-    // Bars and markers are placed at their absolute times (in tenths, clamped to the window)
-    // inside groups shifted back by the window's start: as the window slides, only the
-    // shift and the bars still growing change, not the position of every bar.
-    let ax = |t: u64| round1(t.max(start) as f64 / TIMELINE_WINDOW_US as f64 * w);
+    // Bars and markers are placed at their absolute times (in tenths) inside groups shifted
+    // back by the window's start and clipped to the window: as the window slides, only the
+    // shift and the bars still growing change. A bar leaving on the left is cut by the clip,
+    // not shortened, so a finished bar never changes again (shortening it rewrote a few
+    // attributes of every bar crossing the edge on every frame).
+    let ax = |t: u64| round1(t as f64 / TIMELINE_WINDOW_US as f64 * w);
     let shift = format!("translate({},0)", Tenths(-ax(start)));
     let height = top + clients as f64 * row_h + 4.0;
     // One listener for every bar, which carries its history index in `data-op`.
@@ -1147,8 +1149,13 @@ fn Timeline(props: &StateProps) -> Html {
                 data-partitioned={has_partition.to_string()}>
                 { for rows }
                 <g class="config-bands">{ for bands }</g>
-                <g class="markers" transform={shift.clone()}>{ for markers }</g>
-                <g class="bars" onclick={on_op} transform={shift}>{ for bars }</g>
+                <clipPath id="timeline-window">
+                    <rect x="0" y="0" width={f1(w)} height={f1(height)} />
+                </clipPath>
+                <g clip-path="url(#timeline-window)">
+                    <g class="markers" transform={shift.clone()}>{ for markers }</g>
+                    <g class="bars" onclick={on_op} transform={shift}>{ for bars }</g>
+                </g>
             </svg>
             if check.verdict == Some(Verdict::NotLinearizable) {
                 <div class="explanation" data-testid="explanation">
