@@ -190,7 +190,7 @@ pub fn App() -> Html {
             </main>
             }
             if page.shows(Panel::Replicas) {
-                <Inspector state={state.clone()} revision={panel_rev(Panel::Replicas)} dispatch={dispatch.clone()} />
+                <Inspector state={state.clone()} revision={rev} dispatch={dispatch.clone()} />
             }
             if lower {
             <div class={classes!("lower", (!page.shows(Panel::Narration) || !page.shows(Panel::Stats)).then_some("single"))}>
@@ -750,7 +750,7 @@ fn Legend(props: &LegendProps) -> Html {
 /// What can be done with the selected node or message.
 #[component]
 fn SelectionPanel(props: &StateProps) -> Html {
-    crate::perf::panels_rendered();
+    crate::perf::panels_rendered("selection");
     let p = &*props.state;
     let sim = p.sim();
     let d = &props.dispatch;
@@ -833,7 +833,7 @@ fn SelectionPanel(props: &StateProps) -> Html {
 /// Partitions and the network sliders.
 #[component]
 fn FaultPanel(props: &StateProps) -> Html {
-    crate::perf::panels_rendered();
+    crate::perf::panels_rendered("network");
     let p = &*props.state;
     let d = &props.dispatch;
     let sim = p.sim();
@@ -877,7 +877,7 @@ fn FaultPanel(props: &StateProps) -> Html {
 /// Operations by hand, from any client to any node, and the automatic workload.
 #[component]
 fn ClientPanel(props: &StateProps) -> Html {
-    crate::perf::panels_rendered();
+    crate::perf::panels_rendered("clients");
     let p = &*props.state;
     let sim = p.sim();
     let d = &props.dispatch;
@@ -942,73 +942,18 @@ fn ClientPanel(props: &StateProps) -> Html {
 }
 
 /// Every node side by side: promise, log (chosen, accepted, empty), applied index, table.
+/// The replicas side by side. The heading's verdict follows every frame; each replica's
+/// card is a [`ReplicaCard`] rendering on its own turn.
 #[component]
 fn Inspector(props: &StateProps) -> Html {
-    crate::perf::panels_rendered();
     let p = &*props.state;
-    let sim = p.sim();
-    let f = focus(p, &sim);
     let views = p.views();
-    let d = &props.dispatch;
     let verdict = agreement(&views);
-    let span = members::log_span(&views);
-    let cards = views.iter().enumerate().map(|(i, v)| {
-        let name = node_name(i);
-        let body = match v {
-            None => html! { <p class="down-note">{ "crashed: volatile state lost; the durable \
-                promise and accepted values survive for the restart" }</p> },
-            Some(v) => {
-                let start = v.log.len().saturating_sub(LOG_SLOTS);
-                let slots = v.log[start..].iter().map(|e| {
-                    let s = e.slot.0;
-                    let state = if e.chosen { "chosen" } else if e.command.is_some() { "accepted" } else { "empty" };
-                    let title = match e.accepted_ballot {
-                        Some(b) => format!("slot {s}: {state} at ballot {b}"),
-                        None => format!("slot {s}: {state}"),
-                    };
-                    html! {
-                        <li key={s} class={classes!("slot", state, e.applied.then_some("applied"),
-                                (f.slot == Some(s)).then_some("related"))}
-                            title={title} data-testid={format!("slot-{name}-{s}")}
-                            onclick={d.reform(move |_| Action::Select(Some(Selection::Slot(s))))}>
-                            <span class="slot-no">{ s }</span>
-                            <span class="slot-cmd">{ e.command.clone().unwrap_or_else(|| "–".into()) }</span>
-                            if let Some(b) = e.accepted_ballot {
-                                <span class="slot-ballot" style={format!("color: hsl({}, 70%, 35%)", ballot_hue(b))}>
-                                    { b.to_string() }</span>
-                            }
-                        </li>
-                    }
-                });
-                html! {
-                    <>
-                    <dl class="facts">
-                        <dt>{ "role" }</dt><dd data-testid={format!("role-{name}")}>{ v.role.to_string() }</dd>
-                        <dt>{ "promised" }</dt><dd>{ v.promised.to_string() }</dd>
-                        <dt>{ "applied" }</dt><dd data-testid={format!("applied-{name}")}>{ v.applied }</dd>
-                        <dt>{ "digest" }</dt><dd>{ format!("{:04x}", v.digest & 0xffff) }</dd>
-                    </dl>
-                    { members::catch_up_note(v, &name) }
-                    { members::log_strip_view(v, span, &name) }
-                    <ol class="log" data-testid={format!("log-{name}")}>
-                        { members::snapshot_item(v, &name) }
-                        if start > 0 {
-                            <li key="earlier" class="slot earlier">{ format!("… {start} earlier slot(s)") }</li>
-                        }
-                        { for slots }
-                    </ol>
-                    <table data-testid={format!("table-{name}")}>
-                        <tr><th>{ "key" }</th><th>{ "value" }</th></tr>
-                        { for v.table.iter().map(|(k, val)| html! {
-                            <tr key={k.clone()}><td>{ k }</td><td>{ val }</td></tr>
-                        }) }
-                    </table>
-                    </>
-                }
-            }
-        };
-        html! { <div key={name.clone()} class={classes!("inspect", v.is_none().then_some("down"))}>
-            <h3>{ name }</h3>{ body }</div> }
+    let cards = (0..views.len()).map(|i| {
+        html! {
+            <ReplicaCard key={node_name(i)} index={i} state={props.state.clone()}
+                revision={p.replica_card_revision(i)} dispatch={props.dispatch.clone()} />
+        }
     });
     html! {
         <section class="panel inspector">
@@ -1023,6 +968,93 @@ fn Inspector(props: &StateProps) -> Html {
             <div class="cards">{ for cards }</div>
         </section>
     }
+}
+
+/// Props of one replica's card: like [`StateProps`], for the replica at `index`.
+#[derive(Properties)]
+struct CardProps {
+    index: usize,
+    state: UseReducerHandle<Playground>,
+    revision: u64,
+    dispatch: Callback<Action>,
+}
+
+impl PartialEq for CardProps {
+    fn eq(&self, other: &Self) -> bool {
+        self.index == other.index
+            && self.revision == other.revision
+            && self.dispatch == other.dispatch
+    }
+}
+
+/// One replica: promised ballot, applied index, its latest log slots and its table.
+#[component]
+fn ReplicaCard(props: &CardProps) -> Html {
+    crate::perf::panels_rendered("replicas");
+    let p = &*props.state;
+    let sim = p.sim();
+    let f = focus(p, &sim);
+    let views = p.views();
+    let d = &props.dispatch;
+    let span = members::log_span(&views);
+    let i = props.index;
+    let name = node_name(i);
+    let body = match views.get(i).and_then(Option::as_ref) {
+        None => html! { <p class="down-note">{ "crashed: volatile state lost; the durable \
+        promise and accepted values survive for the restart" }</p> },
+        Some(v) => {
+            let start = v.log.len().saturating_sub(LOG_SLOTS);
+            let slots = v.log[start..].iter().map(|e| {
+                let s = e.slot.0;
+                let state = if e.chosen { "chosen" } else if e.command.is_some() { "accepted" } else { "empty" };
+                let title = match e.accepted_ballot {
+                    Some(b) => format!("slot {s}: {state} at ballot {b}"),
+                    None => format!("slot {s}: {state}"),
+                };
+                html! {
+                    <li key={s} class={classes!("slot", state, e.applied.then_some("applied"),
+                            (f.slot == Some(s)).then_some("related"))}
+                        title={title} data-testid={format!("slot-{name}-{s}")}
+                        onclick={d.reform(move |_| Action::Select(Some(Selection::Slot(s))))}>
+                        <span class="slot-no">{ s }</span>
+                        <span class="slot-cmd">{ e.command.clone().unwrap_or_else(|| "–".into()) }</span>
+                        if let Some(b) = e.accepted_ballot {
+                            <span class="slot-ballot" style={format!("color: hsl({}, 70%, 35%)", ballot_hue(b))}>
+                                { b.to_string() }</span>
+                        }
+                    </li>
+                }
+            });
+            html! {
+                <>
+                <dl class="facts">
+                    <dt>{ "role" }</dt><dd data-testid={format!("role-{name}")}>{ v.role.to_string() }</dd>
+                    <dt>{ "promised" }</dt><dd>{ v.promised.to_string() }</dd>
+                    <dt>{ "applied" }</dt><dd data-testid={format!("applied-{name}")}>{ v.applied }</dd>
+                    <dt>{ "digest" }</dt><dd>{ format!("{:04x}", v.digest & 0xffff) }</dd>
+                </dl>
+                { members::catch_up_note(v, &name) }
+                { members::log_strip_view(v, span, &name) }
+                <ol class="log" data-testid={format!("log-{name}")}>
+                    { members::snapshot_item(v, &name) }
+                    if start > 0 {
+                        <li key="earlier" class="slot earlier">{ format!("… {start} earlier slot(s)") }</li>
+                    }
+                    { for slots }
+                </ol>
+                <table data-testid={format!("table-{name}")}>
+                    <tr><th>{ "key" }</th><th>{ "value" }</th></tr>
+                    { for v.table.iter().map(|(k, val)| html! {
+                        <tr key={k.clone()}><td>{ k }</td><td>{ val }</td></tr>
+                    }) }
+                </table>
+                </>
+            }
+        }
+    };
+    let down = views.get(i).is_some_and(Option::is_none);
+    html! { <div class={classes!("inspect", down.then_some("down"))}>
+    <h3>{ name }</h3>{ body }</div> }
 }
 
 /// Whether replicas that applied the same number of entries have the same table.
@@ -1231,7 +1263,7 @@ fn BarView(props: &Bar) -> Html {
 /// Every event in plain language, newest first, filterable and linked to the timeline.
 #[component]
 fn Narration(props: &StateProps) -> Html {
-    crate::perf::panels_rendered();
+    crate::perf::panels_rendered("narration");
     let p = &*props.state;
     let sim = p.sim();
     let f = focus(p, &sim);
@@ -1283,8 +1315,9 @@ fn StatsPanel(props: &StateProps) -> Html {
     let committed = sim.committed_commands();
     let n = u64::from(sim.node_count());
     let core = ["prepare", "promise", "accept", "accepted", "decide", "nack"];
-    perf::panels_rendered();
+    perf::panels_rendered("stats");
     let work = perf::figures();
+    let by_panel = perf::by_panel();
     let rows = stats.sent.iter().map(|(k, v)| {
         html! {
             <tr key={k.clone()}><td><span class={classes!("swatch", k.clone())}></span>{ k }</td>
@@ -1325,8 +1358,12 @@ fn StatsPanel(props: &StateProps) -> Html {
                 data-max-ms={format!("{:.3}", work.max_ms)} data-frames={work.frames.to_string()}
                 data-total-frames={work.total.to_string()}
                 data-moving-ms={format!("{:.3}", work.moving_mean_ms)}
-                data-panels-ms={format!("{:.3}", work.panels_mean_ms)}>
-                { format!("Work per frame (advance + render): {}", perf::summary(&work)) }</p>
+                data-panels-ms={format!("{:.3}", work.panels_mean_ms)}
+                data-by-panel={perf::by_panel_summary(&by_panel)}>
+                { format!("Work per frame (advance + render): {}", perf::summary(&work)) }
+                if !by_panel.is_empty() {
+                    { format!("; mean of each side panel's turns: {}", perf::by_panel_summary(&by_panel)) }
+                }</p>
         </section>
     }
 }

@@ -28,7 +28,7 @@ use yew::prelude::*;
 /// the cost of each join.
 #[component]
 pub(crate) fn MembershipPanel(props: &StateProps) -> Html {
-    crate::perf::panels_rendered();
+    crate::perf::panels_rendered("membership");
     let p = &*props.state;
     let sim = p.sim();
     let d = &props.dispatch;

@@ -17,10 +17,10 @@ struct Frames {
     recent: Vec<f64>,
     /// The reducer's share (simulation advance and derived data) of each recent frame.
     advance: Vec<f64>,
-    /// Whether the frame being measured also rendered the side panels, and whether each
-    /// recent frame did.
-    panels_now: bool,
-    panels: Vec<bool>,
+    /// Which side panels the frame being measured also rendered, and which each recent
+    /// frame did (in the order they rendered).
+    panels_now: Vec<&'static str>,
+    panels: Vec<Vec<&'static str>>,
     total: u64,
 }
 
@@ -53,10 +53,16 @@ pub fn frame_reduced(at_ms: f64) {
     FRAMES.with(|f| f.borrow_mut().reduced = Some(at_ms));
 }
 
-/// A side panel rendered in the frame being measured (each follows the moving pictures
-/// every few frames, in turns), so the figures can tell those frames apart.
-pub fn panels_rendered() {
-    FRAMES.with(|f| f.borrow_mut().panels_now = true);
+/// Side panel `name` rendered in the frame being measured (each follows the moving pictures
+/// every few frames, in turns), so the figures can tell those frames apart and say what each
+/// panel's turn costs.
+pub fn panels_rendered(name: &'static str) {
+    FRAMES.with(|f| {
+        let mut f = f.borrow_mut();
+        if !f.panels_now.contains(&name) {
+            f.panels_now.push(name);
+        }
+    });
 }
 
 /// The page rendered: if a frame was being measured, record how long it took.
@@ -72,9 +78,9 @@ pub fn frame_rendered() {
     record(now_ms() - start, reduced - start, panels);
 }
 
-/// Records one frame's work and the reducer's part of it, in milliseconds, and whether the
-/// frame rendered the side panels too.
-pub fn record(ms: f64, advance_ms: f64, panels: bool) {
+/// Records one frame's work and the reducer's part of it, in milliseconds, and which side
+/// panels the frame rendered too.
+pub fn record(ms: f64, advance_ms: f64, panels: Vec<&'static str>) {
     FRAMES.with(|f| {
         let mut f = f.borrow_mut();
         if f.recent.len() == WINDOW {
@@ -132,7 +138,7 @@ pub fn figures() -> Figures {
             f.recent
                 .iter()
                 .zip(&f.panels)
-                .filter(|(_, p)| **p == panels)
+                .filter(|(_, p)| p.is_empty() != panels)
                 .map(|(ms, _)| *ms)
                 .collect()
         };
@@ -152,6 +158,44 @@ pub fn figures() -> Figures {
             total: f.total,
         }
     })
+}
+
+/// The mean work of the recent frames on which side panels took their turn, by the panels
+/// rendered ("narration + replicas" when two shared a frame; spaced, so that the page can
+/// wrap it on a phone), with how many such frames there were: which turn is the costly one.
+pub fn by_panel() -> Vec<(String, f64, usize)> {
+    FRAMES.with(|f| {
+        let f = f.borrow();
+        let mut sums: Vec<(String, f64, usize)> = Vec::new();
+        for (ms, panels) in f.recent.iter().zip(&f.panels) {
+            if panels.is_empty() {
+                continue;
+            }
+            let mut names = panels.clone();
+            names.sort_unstable();
+            let name = names.join(" + ");
+            match sums.iter_mut().find(|(n, _, _)| *n == name) {
+                Some(entry) => {
+                    entry.1 += ms;
+                    entry.2 += 1;
+                }
+                None => sums.push((name, *ms, 1)),
+            }
+        }
+        sums.sort_by(|a, b| a.0.cmp(&b.0));
+        sums.into_iter()
+            .map(|(name, sum, n)| (name, sum / n as f64, n))
+            .collect()
+    })
+}
+
+/// "replicas 4.10 ms (40), narration 2.00 ms (40)": [`by_panel`] as the page shows it.
+pub fn by_panel_summary(panels: &[(String, f64, usize)]) -> String {
+    panels
+        .iter()
+        .map(|(name, ms, n)| format!("{name} {ms:.2} ms ({n})"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The summary shown on the page.
@@ -193,6 +237,27 @@ mod tests {
         let frames: Vec<f64> = (1..=100).map(f64::from).collect();
         assert_eq!(stats(&frames), (50.5, 95.0, 100.0));
         assert_eq!(stats(&[]), (0.0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn each_panel_turn_is_averaged_by_name() {
+        for (ms, panels) in [
+            (2.0, vec![]),
+            (5.0, vec!["replicas"]),
+            (3.0, vec!["narration"]),
+            (7.0, vec!["replicas"]),
+            (4.0, vec!["replicas", "clients"]),
+        ] {
+            record(ms, 0.1, panels);
+        }
+        let got = by_panel();
+        assert_eq!(
+            by_panel_summary(&got),
+            "clients + replicas 4.00 ms (1), narration 3.00 ms (1), replicas 6.00 ms (2)"
+        );
+        let f = figures();
+        assert_eq!((f.moving_frames, f.moving_mean_ms), (1, 2.0));
+        assert_eq!(f.panels_mean_ms, 4.75);
     }
 
     #[test]

@@ -298,8 +298,9 @@ pub struct Playground {
 pub const PANEL_EVERY_FRAMES: u64 = 6;
 
 /// The frame, among each [`PANEL_EVERY_FRAMES`], on which a side panel renders while playing.
-/// The panels take turns, so that no frame pays for all of them: the heaviest (the replicas'
-/// logs, the narration, the client forms) each have a frame of their own.
+/// The panels take turns, so that no frame pays for all of them: the heaviest (the narration,
+/// the client forms) each have a frame of their own, and the replicas' cards are spread over
+/// the frames one by one (see [`Playground::replica_card_revision`]).
 pub fn panel_phase(panel: Panel) -> u64 {
     match panel {
         Panel::Replicas | Panel::Cluster | Panel::Timeline => 0,
@@ -598,9 +599,23 @@ impl Playground {
     /// its [`panel_phase`]), so that only the moving pictures (cluster, timeline, clock) pay
     /// for every frame.
     pub fn panel_revision(&self, panel: Panel) -> u64 {
+        self.turn_revision(panel_phase(panel))
+    }
+
+    /// The revision replica `index`'s card renders: the replicas panel spreads its cards
+    /// over the turns, each card being as costly as a small panel, so that no frame redraws
+    /// every replica's log and table. The first cards go to the phases of the light panels,
+    /// clear of the narration's and the client forms'.
+    pub fn replica_card_revision(&self, index: usize) -> u64 {
+        const CARD_PHASES: [u64; 6] = [0, 3, 5, 4, 1, 2];
+        self.turn_revision(CARD_PHASES[index % CARD_PHASES.len()])
+    }
+
+    /// The latest revision at `phase` of the turns, or the visitor's last action if later.
+    fn turn_revision(&self, phase: u64) -> u64 {
         let due = self
             .revision
-            .saturating_sub((self.revision + panel_phase(panel)) % PANEL_EVERY_FRAMES);
+            .saturating_sub((self.revision + phase) % PANEL_EVERY_FRAMES);
         due.max(self.action_revision)
     }
 

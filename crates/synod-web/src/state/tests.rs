@@ -322,7 +322,6 @@ fn side_panels_follow_actions_at_once_and_frames_every_few() {
         Panel::Selection,
         Panel::Network,
         Panel::Clients,
-        Panel::Replicas,
         Panel::Narration,
         Panel::Stats,
         Panel::Membership,
@@ -331,6 +330,11 @@ fn side_panels_follow_actions_at_once_and_frames_every_few() {
     p = Reducible::reduce(p, Action::Frame { now_ms: 0.0 });
     let mut renders: Vec<Vec<Panel>> = Vec::new();
     let mut last: Vec<u64> = side.iter().map(|s| p.panel_revision(*s)).collect();
+    // Replica cards, as many as six nodes have.
+    let cards =
+        |p: &Playground| -> Vec<u64> { (0..6).map(|i| p.replica_card_revision(i)).collect() };
+    let mut last_cards = cards(&p);
+    let mut card_renders: Vec<Vec<usize>> = Vec::new();
     for i in 1..=(3 * PANEL_EVERY_FRAMES) {
         p = Reducible::reduce(
             p,
@@ -350,7 +354,24 @@ fn side_panels_follow_actions_at_once_and_frames_every_few() {
             assert!(p.revision - r < PANEL_EVERY_FRAMES, "a panel fell behind");
         }
         last = now;
+        let now_cards = cards(&p);
+        card_renders.push((0..6).filter(|i| last_cards[*i] != now_cards[*i]).collect());
+        last_cards = now_cards;
     }
+    // Each replica card renders once a turn, never two on one frame.
+    for turn in card_renders.windows(PANEL_EVERY_FRAMES as usize) {
+        for i in 0..6 {
+            assert_eq!(
+                turn.iter().filter(|f| f.contains(&i)).count(),
+                1,
+                "card {i}"
+            );
+        }
+    }
+    assert!(
+        card_renders.iter().all(|f| f.len() == 1),
+        "{card_renders:?}"
+    );
     // Over any turn of frames each panel renders once, and the heavy ones on frames of
     // their own.
     for turn in renders.windows(PANEL_EVERY_FRAMES as usize) {
@@ -359,7 +380,7 @@ fn side_panels_follow_actions_at_once_and_frames_every_few() {
         }
     }
     for frame in &renders {
-        let heavy = [Panel::Replicas, Panel::Narration, Panel::Clients];
+        let heavy = [Panel::Narration, Panel::Clients];
         assert!(
             frame.iter().filter(|s| heavy.contains(s)).count() <= 1,
             "{frame:?}"
@@ -371,6 +392,13 @@ fn side_panels_follow_actions_at_once_and_frames_every_few() {
             p.panel_revision(s),
             p.revision,
             "{s:?} follows an action at once"
+        );
+    }
+    for i in 0..6 {
+        assert_eq!(
+            p.replica_card_revision(i),
+            p.revision,
+            "card {i} follows an action"
         );
     }
 }
