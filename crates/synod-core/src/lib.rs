@@ -106,7 +106,7 @@ pub use message::{
     Timestamp, Value, VoterSet,
 };
 pub use node::{
-    AcceptedValue, CatchUpProgress, Durable, DurableWrite, Event, LogEntryView, Node, NodeView,
-    Output, Protocol, Role,
+    AcceptedValue, CatchUpProgress, Durable, DurableWrite, Event, LogEntryView, LogRun, Node,
+    NodeView, Output, Protocol, Role, SlotState,
 };
 pub use quorum_read::{Collector, Verdict};

@@ -15,9 +15,7 @@ use crate::config::Timing;
 use crate::ids::{ClientId, CommandId, NodeId, Slot};
 use crate::kv::{KvStore, StateMachine};
 use crate::message::{ClientRequest, Message, ReplyStatus, Value};
-use crate::node::{
-    emit, reply, send, Engine, Event, LogEntryView, NodeConfig, NodeView, Outbox, Role,
-};
+use crate::node::{emit, reply, send, Engine, Event, NodeConfig, NodeView, Outbox, Role};
 use crate::replica::Replica;
 use std::collections::BTreeMap;
 
@@ -108,7 +106,7 @@ impl Engine for NaiveNode {
 
     fn on_tick(&mut self, _entropy: u64, _out: &mut Outbox) {}
 
-    fn view(&self) -> NodeView {
+    fn view(&self, tail: usize) -> NodeView {
         view_of_local_log(
             &self.config,
             Role::Peer,
@@ -116,7 +114,7 @@ impl Engine for NaiveNode {
             &self.replica,
             None,
             Vec::new(),
-            0,
+            tail,
         )
     }
 
@@ -153,24 +151,16 @@ pub(crate) fn view_of_local_log(
     replica: &Replica,
     leader_hint: Option<NodeId>,
     queue: Vec<CommandId>,
-    clock: i64,
+    tail: usize,
 ) -> NodeView {
     let applied = replica.next();
+    let (entries, earlier_slots) = crate::node::log_view(log, None, applied, tail);
     NodeView {
         id: config.id,
         role,
         promised: crate::Ballot::ZERO,
         leader_hint,
-        log: log
-            .iter()
-            .map(|(slot, v)| LogEntryView {
-                slot: *slot,
-                command: Some(v.to_string()),
-                chosen: true,
-                accepted_ballot: None,
-                applied: *slot < applied,
-            })
-            .collect(),
+        log: entries,
         applied: applied.0,
         table: replica
             .store()
@@ -182,12 +172,13 @@ pub(crate) fn view_of_local_log(
         queue,
         ballot: None,
         decided_upto: crate::node::first_gap(log).0,
-        clock,
+        clock: 0,
         snapshot_slot: None,
         snapshot_bytes: 0,
         membership: None,
         next_membership: None,
         learner: false,
         catch_up: None,
+        earlier_slots,
     }
 }

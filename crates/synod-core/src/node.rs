@@ -772,6 +772,77 @@ pub struct NodeView {
     /// While the node knows it is behind: how far it got and how far it must go.
     #[serde(default)]
     pub catch_up: Option<CatchUpProgress>,
+    /// How many slot positions of the log come before the first entry of `log`: 0 for a
+    /// whole view ([`Node::view`]), the ones left out by [`Node::view_recent`].
+    #[serde(default)]
+    pub earlier_slots: u64,
+}
+
+/// What a stretch of a node's log holds, for drawing the whole log as one strip
+/// ([`Node::log_runs`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlotState {
+    /// Compacted into the node's snapshot.
+    Snapshot,
+    /// No entry here (a hole the node has not heard of, or past its log's end).
+    Missing,
+    /// Decided and applied to the table.
+    Applied,
+    /// Decided, not applied yet.
+    Chosen,
+    /// A value accepted, not known to be decided.
+    Accepted,
+}
+
+/// Consecutive slots `from..to` in one [`SlotState`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRun {
+    pub from: u64,
+    pub to: u64,
+    pub state: SlotState,
+}
+
+/// The last `tail` slots of a log, oldest first, from its decided values and (for the Paxos
+/// strategies) the values accepted there, and how many slot positions of the log come before
+/// them. Only the slots returned are formatted, so a picture of a long log costs its tail.
+pub(crate) fn log_view(
+    decided: &BTreeMap<Slot, Value>,
+    accepted: Option<&BTreeMap<Slot, AcceptedValue>>,
+    applied: Slot,
+    tail: usize,
+) -> (Vec<LogEntryView>, u64) {
+    let mut d = decided.iter().rev().peekable();
+    let mut a = accepted.into_iter().flat_map(|m| m.iter().rev()).peekable();
+    let mut log = Vec::new();
+    while log.len() < tail {
+        let slot = match (d.peek(), a.peek()) {
+            (Some((x, _)), Some((y, _))) => *(*x).max(*y),
+            (Some((x, _)), None) | (None, Some((x, _))) => **x,
+            (None, None) => break,
+        };
+        let chosen = d.next_if(|(s, _)| **s == slot).map(|(_, v)| v);
+        let taken = a.next_if(|(s, _)| **s == slot).map(|(_, v)| v);
+        log.push(LogEntryView {
+            slot,
+            command: chosen.or(taken.map(|t| &t.value)).map(Value::to_string),
+            chosen: chosen.is_some(),
+            accepted_ballot: taken.map(|t| t.ballot),
+            applied: slot < applied,
+        });
+    }
+    log.reverse();
+    let first = decided
+        .keys()
+        .next()
+        .into_iter()
+        .chain(accepted.and_then(|m| m.keys().next()))
+        .min();
+    let earlier = match (first, log.first()) {
+        (Some(first), Some(shown)) => shown.slot.0 - first.0,
+        _ => 0,
+    };
+    (log, earlier)
 }
 
 /// A lagging node's progress, in slots: every slot below `decided_upto` is decided here, and
@@ -789,7 +860,8 @@ pub(crate) trait Engine: fmt::Debug {
     fn on_client(&mut self, from: ClientId, request: ClientRequest, out: &mut Outbox);
     fn on_message(&mut self, from: NodeId, msg: Message, out: &mut Outbox);
     fn on_tick(&mut self, entropy: u64, out: &mut Outbox);
-    fn view(&self) -> NodeView;
+    /// A picture of the node with the last `tail` slots of its log.
+    fn view(&self, tail: usize) -> NodeView;
     fn store(&self) -> &KvStore;
     fn applied(&self) -> Slot;
     fn applied_commands(&self) -> &[CommandId];
@@ -804,6 +876,10 @@ pub(crate) trait Engine: fmt::Debug {
     fn leader_hint(&self) -> Option<NodeId>;
     fn decided_upto(&self) -> Slot {
         first_gap(self.decided())
+    }
+    /// The last slot the node's snapshot covers, if it has one.
+    fn snapshot_last(&self) -> Option<Slot> {
+        None
     }
 }
 
@@ -979,9 +1055,67 @@ impl Node {
         self.outbox.pop_front()
     }
 
-    /// A picture of the node for drawing.
+    /// A picture of the node for drawing, its whole log included.
     pub fn view(&self) -> NodeView {
-        self.engine().view()
+        self.engine().view(usize::MAX)
+    }
+
+    /// A picture of the node with only the last `tail` slots of its log (and
+    /// [`NodeView::earlier_slots`] saying how many came before): what a page drawing every
+    /// frame asks for, since the whole log's picture grows with the run.
+    pub fn view_recent(&self, tail: usize) -> NodeView {
+        self.engine().view(tail)
+    }
+
+    /// The whole log as runs of slots in the same state, from slot 0 to the end of the log:
+    /// the snapshot, holes, applied, chosen and accepted stretches. Every slot below the
+    /// applied index was decided and applied in order, and stays in the log until a snapshot
+    /// covers it, so that stretch is one run without walking it; only the slots after it are
+    /// visited, and no command is formatted.
+    pub fn log_runs(&self) -> Vec<LogRun> {
+        let e = self.engine();
+        let applied = e.applied();
+        let mut runs: Vec<LogRun> = Vec::new();
+        let mut push = |from: u64, to: u64, state: SlotState| {
+            if to <= from {
+                return;
+            }
+            match runs.last_mut() {
+                Some(last) if last.state == state && last.to == from => last.to = to,
+                _ => runs.push(LogRun { from, to, state }),
+            }
+        };
+        let compacted = e.snapshot_last().map_or(0, |last| last.0 + 1);
+        push(0, compacted, SlotState::Snapshot);
+        let start = compacted.max(applied.0);
+        push(compacted, start, SlotState::Applied);
+        let mut next = start;
+        let mut decided = e.decided().range(Slot(start)..).map(|(s, _)| *s).peekable();
+        let mut accepted = e
+            .accepted()
+            .into_iter()
+            .flat_map(|m| m.range(Slot(start)..).map(|(s, _)| *s))
+            .peekable();
+        loop {
+            let slot = match (decided.peek(), accepted.peek()) {
+                (Some(x), Some(y)) => *x.min(y),
+                (Some(x), None) | (None, Some(x)) => *x,
+                (None, None) => break,
+            };
+            let chosen = decided.next_if_eq(&slot).is_some();
+            accepted.next_if_eq(&slot);
+            push(next, slot.0, SlotState::Missing);
+            let state = if slot < applied {
+                SlotState::Applied
+            } else if chosen {
+                SlotState::Chosen
+            } else {
+                SlotState::Accepted
+            };
+            push(slot.0, slot.0 + 1, state);
+            next = slot.0 + 1;
+        }
+        runs
     }
 
     /// How many entries the node's applied state reflects, and its fingerprint:

@@ -95,8 +95,8 @@ use crate::message::{
     Value, VoterSet,
 };
 use crate::node::{
-    emit, reply, send, AcceptedValue, CatchUpProgress, Durable, DurableWrite, Engine, Event,
-    LogEntryView, NodeConfig, NodeView, Outbox, Output, Role,
+    emit, log_view, reply, send, AcceptedValue, CatchUpProgress, Durable, DurableWrite, Engine,
+    Event, NodeConfig, NodeView, Outbox, Output, Role,
 };
 use crate::replica::Replica;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -2282,27 +2282,15 @@ impl Engine for PaxosNode {
         self.settle(out);
     }
 
-    fn view(&self) -> NodeView {
+    fn view(&self, tail: usize) -> NodeView {
         let applied = self.replica.next();
         let decided_upto = self.decided_upto();
-        let mut slots: BTreeSet<Slot> = self.durable.accepted.keys().copied().collect();
-        slots.extend(self.durable.decided.keys().copied());
-        let log = slots
-            .into_iter()
-            .map(|slot| {
-                let accepted = self.durable.accepted.get(&slot);
-                let decided = self.durable.decided.get(&slot);
-                LogEntryView {
-                    slot,
-                    command: decided
-                        .or(accepted.map(|a| &a.value))
-                        .map(|v| v.to_string()),
-                    chosen: decided.is_some(),
-                    accepted_ballot: accepted.map(|a| a.ballot),
-                    applied: slot < applied,
-                }
-            })
-            .collect();
+        let (log, earlier_slots) = log_view(
+            &self.durable.decided,
+            Some(&self.durable.accepted),
+            applied,
+            tail,
+        );
         let mut queue: Vec<CommandId> = self.pending.iter().map(|c| c.id).collect();
         if let Phase::Leading { proposals, .. } = &self.phase {
             queue.extend(proposals.values().filter_map(|p| p.value.id()));
@@ -2341,7 +2329,12 @@ impl Engine for PaxosNode {
                 decided_upto: decided_upto.0,
                 target: self.known_upto.0,
             }),
+            earlier_slots,
         }
+    }
+
+    fn snapshot_last(&self) -> Option<Slot> {
+        self.durable.snapshot.as_ref().map(|s| s.last)
     }
 
     fn decided_upto(&self) -> Slot {

@@ -273,20 +273,16 @@ impl Engine for SequencerNode {
         }
     }
 
-    fn view(&self) -> NodeView {
-        let mut view = view_of_local_log(
+    fn view(&self, tail: usize) -> NodeView {
+        view_of_local_log(
             &self.config,
             self.role(),
             &self.log,
             &self.replica,
             Some(self.sequencer),
             self.replica.waiting_ids().collect(),
-            0,
-        );
-        for entry in &mut view.log {
-            entry.chosen = true;
-        }
-        view
+            tail,
+        )
     }
 
     fn store(&self) -> &KvStore {

@@ -13,7 +13,7 @@ use crate::ids::{Ballot, ClientId, CommandId, NodeId, Slot};
 use crate::kv::{KvResult, KvStore, StateMachine};
 use crate::message::{ClientReply, ClientRequest, Command, Message, ReplyStatus, Value};
 use crate::node::{
-    emit, Durable, Engine, Event, LogEntryView, NodeConfig, NodeView, Outbox, Output, Role,
+    emit, log_view, Durable, Engine, Event, NodeConfig, NodeView, Outbox, Output, Role,
 };
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -147,24 +147,15 @@ impl SingleNode {
         &self.store
     }
 
-    /// A picture for the page.
-    pub fn view(&self) -> NodeView {
+    /// A picture for the page, with the last `tail` slots of the log.
+    pub fn view(&self, tail: usize) -> NodeView {
+        let (log, earlier_slots) = log_view(&self.log, None, Slot(self.applied()), tail);
         NodeView {
             id: self.config.id,
             role: Role::Solo,
             promised: Ballot::ZERO,
             leader_hint: Some(self.config.id),
-            log: self
-                .log
-                .iter()
-                .map(|(slot, v)| LogEntryView {
-                    slot: *slot,
-                    command: Some(v.to_string()),
-                    chosen: true,
-                    accepted_ballot: None,
-                    applied: true,
-                })
-                .collect(),
+            log,
             applied: self.applied(),
             table: self
                 .store
@@ -183,6 +174,7 @@ impl SingleNode {
             next_membership: None,
             learner: false,
             catch_up: None,
+            earlier_slots,
         }
     }
 }
@@ -211,8 +203,8 @@ impl Engine for SingleNode {
         SingleNode::on_tick(self, out);
     }
 
-    fn view(&self) -> NodeView {
-        SingleNode::view(self)
+    fn view(&self, tail: usize) -> NodeView {
+        SingleNode::view(self, tail)
     }
 
     fn store(&self) -> &KvStore {

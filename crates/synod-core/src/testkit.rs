@@ -5,7 +5,9 @@
 use crate::ids::{ClientId, CommandId, NodeId, Slot};
 use crate::kv::KvOp;
 use crate::message::{ClientReply, ClientRequest, Command, Message, ReplyStatus, Value};
-use crate::node::{Durable, Event, Node, NodeConfig, Output, Protocol};
+use crate::node::{
+    Durable, Event, LogRun, Node, NodeConfig, NodeView, Output, Protocol, SlotState,
+};
 use crate::{Ballot, Bugs, KvResult, CONFIG_DELAY};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -512,4 +514,36 @@ fn check_snapshot(
         ));
     }
     Ok(())
+}
+
+/// The runs of a whole view's log, slot by slot: what [`Node::log_runs`] must give without
+/// formatting the log.
+pub fn runs_of(view: &NodeView) -> Vec<LogRun> {
+    let mut runs: Vec<LogRun> = Vec::new();
+    let mut push = |from: u64, state: SlotState| match runs.last_mut() {
+        Some(last) if last.state == state && last.to == from => last.to += 1,
+        _ => runs.push(LogRun {
+            from,
+            to: from + 1,
+            state,
+        }),
+    };
+    let mut next = 0;
+    if let Some(last) = view.snapshot_slot {
+        (0..=last).for_each(|s| push(s, SlotState::Snapshot));
+        next = last + 1;
+    }
+    for e in &view.log {
+        (next..e.slot.0).for_each(|s| push(s, SlotState::Missing));
+        let state = if e.applied {
+            SlotState::Applied
+        } else if e.chosen {
+            SlotState::Chosen
+        } else {
+            SlotState::Accepted
+        };
+        push(e.slot.0, state);
+        next = e.slot.0 + 1;
+    }
+    runs
 }

@@ -201,16 +201,19 @@ impl Engine for TimestampNode {
         self.release_due(out);
     }
 
-    fn view(&self) -> NodeView {
-        view_of_local_log(
-            &self.config,
-            Role::Peer,
-            &self.log,
-            &self.replica,
-            None,
-            self.holdback.values().map(|c| c.id).collect(),
-            self.clock(),
-        )
+    fn view(&self, tail: usize) -> NodeView {
+        NodeView {
+            clock: self.clock(),
+            ..view_of_local_log(
+                &self.config,
+                Role::Peer,
+                &self.log,
+                &self.replica,
+                None,
+                self.holdback.values().map(|c| c.id).collect(),
+                tail,
+            )
+        }
     }
 
     fn store(&self) -> &KvStore {

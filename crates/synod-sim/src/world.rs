@@ -35,7 +35,7 @@ use std::sync::Arc;
 use synod_core::kv::Fnv64;
 use synod_core::{
     AdminCommand, AdminError, CatchUpMethod, ClientId, ClientReply, ClientRequest, Collector,
-    Command, CommandId, Durable, Event, KvOp, KvResult, Message, Node, NodeConfig, NodeId,
+    Command, CommandId, Durable, Event, KvOp, KvResult, LogRun, Message, Node, NodeConfig, NodeId,
     NodeView, Output, Protocol, ReadMode, ReplyStatus, Role, Timing, Verdict, CONFIG_DELAY,
 };
 
@@ -712,12 +712,31 @@ impl Simulation {
         self.in_flight.get(id).or_else(|| self.archive.get(&id))
     }
 
-    /// A picture of every node (`None` for a crashed one).
+    /// A picture of every node (`None` for a crashed one), whole logs included.
     pub fn node_views(&self) -> Vec<Option<NodeView>> {
         self.nodes
             .iter()
             .map(|s| s.node.as_ref().map(Node::view))
             .collect()
+    }
+
+    /// A picture of every node with only the last `tail` slots of each log
+    /// ([`Node::view_recent`]): what a page redrawing every frame asks for, at a cost that
+    /// does not grow with the run.
+    pub fn node_views_recent(&self, tail: usize) -> Vec<Option<NodeView>> {
+        self.nodes
+            .iter()
+            .map(|s| s.node.as_ref().map(|n| n.view_recent(tail)))
+            .collect()
+    }
+
+    /// Node `id`'s whole log as runs of slots in one state ([`Node::log_runs`]); `None` if
+    /// the node is down or unknown.
+    pub fn log_runs(&self, id: NodeId) -> Option<Vec<LogRun>> {
+        self.nodes
+            .get(id.index())
+            .and_then(|s| s.node.as_ref())
+            .map(Node::log_runs)
     }
 
     /// Live nodes, for oracles and drawing.

@@ -19,7 +19,9 @@ use crate::import::{Imported, ImportedView};
 use crate::members;
 use crate::perf;
 use crate::share::Panel;
-use crate::state::{takes_snapshots, Action, OpKind, Playground, Selection, Setup, SPEEDS};
+use crate::state::{
+    takes_snapshots, Action, OpKind, Playground, Selection, Setup, LOG_SLOTS, SPEEDS,
+};
 use std::collections::BTreeSet;
 use std::rc::Rc;
 use synod_check::Verdict;
@@ -38,9 +40,6 @@ const TIMELINE_WINDOW_US: u64 = 4_000_000;
 /// How many narration lines are shown, and how far back the filter looks.
 const NARRATION_LINES: usize = 40;
 const NARRATION_SCAN: usize = 4000;
-
-/// How many log slots each node card shows (the latest ones).
-const LOG_SLOTS: usize = 12;
 
 /// The one hook that owns the wall clock: it dispatches a [`Action::Frame`] every
 /// `FRAME_MS` and stops when the component goes away. The closure captures the dispatcher,
@@ -659,7 +658,7 @@ fn glyph(v: Option<&NodeView>) -> Glyph {
                     None => format!(
                         "applied {} · log {}",
                         v.applied,
-                        v.decided_upto.max(v.log.len() as u64)
+                        v.decided_upto.max(v.log.last().map_or(0, |e| e.slot.0 + 1))
                     ),
                 },
             }
@@ -1004,6 +1003,8 @@ fn ReplicaCard(props: &CardProps) -> Html {
         promise and accepted values survive for the restart" }</p> },
         Some(v) => {
             let start = v.log.len().saturating_sub(LOG_SLOTS);
+            let earlier = v.earlier_slots + start as u64;
+            let runs = sim.log_runs(NodeId(i as u8)).unwrap_or_default();
             let slots = v.log[start..].iter().map(|e| {
                 let s = e.slot.0;
                 let state = if e.chosen { "chosen" } else if e.command.is_some() { "accepted" } else { "empty" };
@@ -1034,11 +1035,11 @@ fn ReplicaCard(props: &CardProps) -> Html {
                     <dt>{ "digest" }</dt><dd>{ format!("{:04x}", v.digest & 0xffff) }</dd>
                 </dl>
                 { members::catch_up_note(v, &name) }
-                { members::log_strip_view(v, span, &name) }
+                { members::log_strip_view(&runs, span, &name) }
                 <ol class="log" data-testid={format!("log-{name}")}>
                     { members::snapshot_item(v, &name) }
-                    if start > 0 {
-                        <li key="earlier" class="slot earlier">{ format!("… {start} earlier slot(s)") }</li>
+                    if earlier > 0 {
+                        <li key="earlier" class="slot earlier">{ format!("… {earlier} earlier slot(s)") }</li>
                     }
                     { for slots }
                 </ol>

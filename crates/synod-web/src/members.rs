@@ -19,7 +19,9 @@
 use crate::app::StateProps;
 use crate::format::{bytes, catch_up_words, join_row, time};
 use crate::state::{takes_snapshots, Action, Playground};
-use synod_core::{CatchUpMethod, Message, NodeId, NodeView, Protocol, Role, CONFIG_DELAY};
+use synod_core::{
+    CatchUpMethod, LogRun, Message, NodeId, NodeView, Protocol, Role, SlotState, CONFIG_DELAY,
+};
 use synod_sim::world::{Endpoint, Envelope, Payload};
 use synod_sim::Simulation;
 use yew::prelude::*;
@@ -214,82 +216,33 @@ pub fn message_label(payload: &Payload) -> Option<String> {
     }
 }
 
-/// What a stretch of a node's log holds, for [`log_strip`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StripKind {
-    /// Covered by the node's snapshot and compacted away.
-    Snapshot,
-    /// Decided and applied to the table.
-    Applied,
-    /// Decided, not applied yet.
-    Chosen,
-    /// Accepted here, not known to be decided.
-    Accepted,
-    /// A slot the node knows of but holds nothing for.
-    Empty,
-    /// Slots other nodes have decided that this node has not heard of.
-    Missing,
-}
-
-impl StripKind {
-    pub fn class(self) -> &'static str {
-        match self {
-            StripKind::Snapshot => "snapshot",
-            StripKind::Applied => "applied",
-            StripKind::Chosen => "chosen",
-            StripKind::Accepted => "accepted",
-            StripKind::Empty => "empty",
-            StripKind::Missing => "missing",
-        }
+/// The class a stretch of the log is drawn with.
+pub fn state_class(state: SlotState) -> &'static str {
+    match state {
+        SlotState::Snapshot => "snapshot",
+        SlotState::Applied => "applied",
+        SlotState::Chosen => "chosen",
+        SlotState::Accepted => "accepted",
+        SlotState::Missing => "missing",
     }
 }
 
-/// Slots `from..to` of one kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Segment {
-    pub from: u64,
-    pub to: u64,
-    pub kind: StripKind,
-}
-
-/// A node's whole log as consecutive segments over slots `0..total` (`total`: the longest
-/// log in the cluster), so that a learner's log visibly fills and a snapshot shows as one
-/// block standing in for the compacted prefix.
-pub fn log_strip(v: &NodeView, total: u64) -> Vec<Segment> {
-    let mut out: Vec<Segment> = Vec::new();
-    let mut push = |from: u64, to: u64, kind: StripKind| {
-        if to <= from {
-            return;
-        }
+/// A node's whole log ([`synod_core::Node::log_runs`]) stretched over slots `0..total`
+/// (`total`: the longest log in the cluster), so that a learner's log visibly fills and a
+/// snapshot shows as one block standing in for the compacted prefix.
+pub fn log_strip(runs: &[LogRun], total: u64) -> Vec<LogRun> {
+    let mut out = runs.to_vec();
+    let end = out.last().map_or(0, |r| r.to);
+    if total > end {
         match out.last_mut() {
-            Some(last) if last.kind == kind && last.to == from => last.to = to,
-            _ => out.push(Segment { from, to, kind }),
+            Some(last) if last.state == SlotState::Missing => last.to = total,
+            _ => out.push(LogRun {
+                from: end,
+                to: total,
+                state: SlotState::Missing,
+            }),
         }
-    };
-    let mut next = 0;
-    if let Some(last) = v.snapshot_slot {
-        push(0, last + 1, StripKind::Snapshot);
-        next = last + 1;
     }
-    for e in &v.log {
-        let s = e.slot.0;
-        if s < next {
-            continue;
-        }
-        push(next, s, StripKind::Missing);
-        let kind = if e.applied {
-            StripKind::Applied
-        } else if e.chosen {
-            StripKind::Chosen
-        } else if e.command.is_some() {
-            StripKind::Accepted
-        } else {
-            StripKind::Empty
-        };
-        push(s, s + 1, kind);
-        next = s + 1;
-    }
-    push(next, total, StripKind::Missing);
     out
 }
 
@@ -308,17 +261,17 @@ pub fn log_span(views: &[Option<NodeView>]) -> u64 {
 }
 
 /// The strip of [`log_strip`], drawn.
-pub(crate) fn log_strip_view(v: &NodeView, total: u64, name: &str) -> Html {
+pub(crate) fn log_strip_view(runs: &[LogRun], total: u64, name: &str) -> Html {
     let total = total.max(1);
-    let segments = log_strip(v, total);
+    let segments = log_strip(runs, total);
     html! {
         <svg class="log-strip" data-testid={format!("strip-{name}")} viewBox={format!("0 0 {total} 1")}
             preserveAspectRatio="none" role="img"
             aria-label={format!("{name}'s log over {total} slots")}>
             { for segments.iter().map(|s| html! {
-                <rect key={s.from} class={s.kind.class()} x={s.from.to_string()} y="0"
+                <rect key={s.from} class={state_class(s.state)} x={s.from.to_string()} y="0"
                     width={(s.to - s.from).to_string()} height="1">
-                    <title>{ format!("slots {}–{}: {}", s.from, s.to - 1, s.kind.class()) }</title>
+                    <title>{ format!("slots {}–{}: {}", s.from, s.to - 1, state_class(s.state)) }</title>
                 </rect>
             }) }
         </svg>
@@ -372,19 +325,18 @@ pub(crate) fn role_class(role: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use synod_core::{LogEntryView, Slot};
 
-    fn entry(slot: u64, chosen: bool, applied: bool, command: Option<&str>) -> LogEntryView {
-        LogEntryView {
-            slot: Slot(slot),
-            command: command.map(str::to_owned),
-            chosen,
+    fn entry(slot: u64) -> synod_core::LogEntryView {
+        synod_core::LogEntryView {
+            slot: synod_core::Slot(slot),
+            command: Some("x".into()),
+            chosen: true,
             accepted_ballot: None,
-            applied,
+            applied: true,
         }
     }
 
-    fn view(snapshot: Option<u64>, log: Vec<LogEntryView>) -> NodeView {
+    fn view(snapshot: Option<u64>, log: Vec<synod_core::LogEntryView>) -> NodeView {
         let mut v = synod_core::Node::try_new(synod_core::NodeConfig::new(
             NodeId(0),
             vec![NodeId(0)],
@@ -397,72 +349,50 @@ mod tests {
         v
     }
 
-    fn seg(from: u64, to: u64, kind: StripKind) -> Segment {
-        Segment { from, to, kind }
+    fn run(from: u64, to: u64, state: SlotState) -> LogRun {
+        LogRun { from, to, state }
     }
 
     #[test]
-    fn a_snapshot_stands_for_the_compacted_prefix_and_the_tail_follows() {
-        let v = view(
-            Some(9),
-            vec![
-                entry(10, true, true, Some("a")),
-                entry(11, true, true, Some("b")),
-                entry(12, true, false, Some("c")),
-                entry(13, false, false, Some("d")),
-                entry(14, false, false, None),
-            ],
-        );
+    fn the_strip_runs_on_to_the_longest_log_in_the_cluster() {
+        let runs = [
+            run(0, 10, SlotState::Snapshot),
+            run(10, 12, SlotState::Applied),
+            run(12, 13, SlotState::Chosen),
+            run(13, 14, SlotState::Accepted),
+        ];
         assert_eq!(
-            log_strip(&v, 20),
+            log_strip(&runs, 20),
             vec![
-                seg(0, 10, StripKind::Snapshot),
-                seg(10, 12, StripKind::Applied),
-                seg(12, 13, StripKind::Chosen),
-                seg(13, 14, StripKind::Accepted),
-                seg(14, 15, StripKind::Empty),
-                seg(15, 20, StripKind::Missing),
+                run(0, 10, SlotState::Snapshot),
+                run(10, 12, SlotState::Applied),
+                run(12, 13, SlotState::Chosen),
+                run(13, 14, SlotState::Accepted),
+                run(14, 20, SlotState::Missing),
             ]
         );
+        // A log as long as the span, or longer, is drawn as it is.
+        assert_eq!(log_strip(&runs, 14), runs.to_vec());
+        assert_eq!(log_strip(&runs, 2), runs.to_vec());
     }
 
     #[test]
     fn a_new_learner_is_all_missing_and_fills_from_the_left() {
-        let empty = view(None, vec![]);
-        assert_eq!(log_strip(&empty, 30), vec![seg(0, 30, StripKind::Missing)]);
-        let half = view(
-            None,
-            (0..15).map(|s| entry(s, true, true, Some("x"))).collect(),
-        );
+        assert_eq!(log_strip(&[], 30), vec![run(0, 30, SlotState::Missing)]);
+        let half = [run(0, 15, SlotState::Applied)];
         assert_eq!(
             log_strip(&half, 30),
             vec![
-                seg(0, 15, StripKind::Applied),
-                seg(15, 30, StripKind::Missing)
+                run(0, 15, SlotState::Applied),
+                run(15, 30, SlotState::Missing)
             ]
         );
-    }
-
-    #[test]
-    fn gaps_in_the_log_and_entries_under_the_snapshot_are_handled() {
-        let v = view(
-            Some(4),
-            vec![
-                entry(3, true, true, Some("old")),
-                entry(7, true, false, Some("x")),
-            ],
-        );
+        // A hole at the end joins the missing tail.
+        let holed = [run(0, 3, SlotState::Applied), run(3, 5, SlotState::Missing)];
         assert_eq!(
-            log_strip(&v, 8),
-            vec![
-                seg(0, 5, StripKind::Snapshot),
-                seg(5, 7, StripKind::Missing),
-                seg(7, 8, StripKind::Chosen),
-            ]
+            log_strip(&holed, 9),
+            vec![run(0, 3, SlotState::Applied), run(3, 9, SlotState::Missing)]
         );
-        // The strip never runs backwards, even when the span is shorter than the log.
-        let short = log_strip(&v, 2);
-        assert!(short.iter().all(|s| s.from < s.to));
     }
 
     #[test]
@@ -497,10 +427,7 @@ mod tests {
     #[test]
     fn the_span_is_the_longest_log_snapshot_or_decided_prefix() {
         let a = view(Some(40), vec![]);
-        let b = view(
-            None,
-            (0..12).map(|s| entry(s, true, true, Some("x"))).collect(),
-        );
+        let b = view(None, (0..12).map(entry).collect());
         assert_eq!(log_span(&[Some(a.clone()), None, Some(b.clone())]), 41);
         assert_eq!(log_span(&[Some(b)]), 12);
         assert_eq!(log_span(&[None]), 0);

@@ -86,13 +86,20 @@ pub struct World {
     /// checker's verdict; only ever appended to or recomputed from `sim`.
     pub derived: Derived,
     /// Every node's picture at the current moment, taken once per change rather than once
-    /// per component that draws it.
+    /// per component that draws it, with the last [`LOG_SLOTS`] slots of each log: a whole
+    /// log's picture formats every command in it, and at a minute of a busy cluster that
+    /// alone took longer than a frame. The replicas' strips read the whole log's runs
+    /// instead ([`Simulation::log_runs`]).
     pub views: Vec<Option<synod_core::NodeView>>,
 }
 
+/// How many log slots each replica's card shows (the latest ones), and so how many each
+/// node's picture holds.
+pub const LOG_SLOTS: usize = 12;
+
 impl SimCell {
     fn new(sim: Simulation) -> SimCell {
-        let views = sim.node_views();
+        let views = sim.node_views_recent(LOG_SLOTS);
         SimCell(Rc::new(RefCell::new(World {
             sim,
             derived: Derived::default(),
@@ -786,7 +793,7 @@ impl Playground {
         if !w.derived.is_current(&w.sim) {
             w.derived.update(&w.sim);
         }
-        w.views = w.sim.node_views();
+        w.views = w.sim.node_views_recent(LOG_SLOTS);
     }
 
     fn step_to_completion(&mut self) {

@@ -120,6 +120,15 @@ fn chaos_with(protocol: Protocol, size: u8, seed: u64, snapshot_every: u64) {
             "seed {seed}: replicas converge"
         );
     }
+    for i in 0..size {
+        let whole = c.node(i).view();
+        assert_eq!(
+            c.node(i).log_runs(),
+            runs_of(&whole),
+            "seed {seed}: n{}",
+            i + 1
+        );
+    }
 }
 
 #[test]
@@ -292,6 +301,9 @@ fn chaos_reconfig(seed: u64, bugs: Bugs) -> Result<Exercised, String> {
     for id in members.nodes() {
         if c.node(id.0).applied_digest() != want {
             return Err(format!("seed {seed}: {id} did not converge ({members})"));
+        }
+        if c.node(id.0).log_runs() != runs_of(&c.node(id.0).view()) {
+            return Err(format!("seed {seed}: {id}'s log runs differ from its log"));
         }
     }
     let count = |f: &dyn Fn(&Event) -> bool| c.events.iter().filter(|(_, e)| f(e)).count();

@@ -325,3 +325,96 @@ fn acceptor_answers_an_accept_for_a_compacted_slot_with_its_snapshot_once_per_re
     }
     assert_eq!(snapshots, 1, "helped once, not once per retransmission");
 }
+
+/// A recent view is the whole view's last slots, says how many came before, and the log's
+/// runs are the whole view's, slot for slot; with a snapshot, an accepted-only slot and a
+/// lagging node among them.
+#[test]
+fn recent_views_and_log_runs_agree_with_the_whole_view() {
+    let mut c = led_by_n1(multi(3));
+    write(&mut c, 0, 1, 6);
+    c.nodes[1]
+        .as_mut()
+        .unwrap()
+        .snapshot_now()
+        .expect("a snapshot");
+    c.run(1);
+    // n3 misses the next decisions; then one accept reaches the followers, and nothing after.
+    for seq in 7..10 {
+        c.client(0, 0, seq, set("k0", &seq.to_string()));
+        c.deliver_all_but(|e| e.to == NodeId(2));
+        c.drop_where(|e| e.to == NodeId(2));
+    }
+    c.client(0, 0, 10, set("k1", "late"));
+    c.deliver_where(|e| matches!(e.msg, Message::Accept { .. }));
+    c.deliver_where(|e| matches!(e.msg, Message::Accept { .. }));
+    c.drop_where(|_| true);
+    let mut shapes = 0;
+    for i in 0..3 {
+        let whole = c.node(i).view();
+        assert_eq!(whole.earlier_slots, 0);
+        assert_eq!(c.node(i).log_runs(), runs_of(&whole), "n{}", i + 1);
+        for tail in [0, 1, 3, whole.log.len(), whole.log.len() + 5] {
+            let recent = c.node(i).view_recent(tail);
+            let kept = whole.log.len().min(tail);
+            let cut = whole.log.len() - kept;
+            assert_eq!(recent.log, whole.log[cut..], "n{} tail {tail}", i + 1);
+            let earlier = match (whole.log.first(), recent.log.first()) {
+                (Some(first), Some(shown)) => shown.slot.0 - first.slot.0,
+                _ => 0,
+            };
+            assert_eq!(recent.earlier_slots, earlier, "n{} tail {tail}", i + 1);
+            assert_eq!(
+                NodeView {
+                    log: whole.log.clone(),
+                    earlier_slots: 0,
+                    ..recent
+                },
+                whole
+            );
+        }
+        shapes |= c.node(i).log_runs().iter().fold(0, |acc, r| {
+            acc | match r.state {
+                SlotState::Snapshot => 1,
+                SlotState::Missing => 2,
+                SlotState::Applied => 4,
+                SlotState::Chosen => 8,
+                SlotState::Accepted => 16,
+            }
+        });
+    }
+    assert_eq!(
+        shapes & (1 | 4 | 16),
+        1 | 4 | 16,
+        "snapshot, applied and accepted runs seen"
+    );
+}
+
+/// The earlier strategies' local logs give recent views and runs the same way.
+#[test]
+fn local_logs_give_recent_views_and_runs_too() {
+    for protocol in [Protocol::SingleNode, Protocol::Naive, Protocol::Sequencer] {
+        let size = if protocol == Protocol::SingleNode {
+            1
+        } else {
+            3
+        };
+        let mut c = Cluster::new(size, protocol);
+        for seq in 1..6 {
+            c.client(0, 0, seq, set("k", &seq.to_string()));
+            c.deliver_all();
+            c.run(3);
+        }
+        for i in 0..size {
+            let whole = c.node(i).view();
+            assert!(whole.log.len() >= 5, "{protocol:?}: {whole:?}");
+            assert_eq!(c.node(i).log_runs(), runs_of(&whole), "{protocol:?}");
+            let recent = c.node(i).view_recent(2);
+            assert_eq!(recent.log, whole.log[whole.log.len() - 2..], "{protocol:?}");
+            assert_eq!(
+                recent.earlier_slots,
+                recent.log[0].slot.0 - whole.log[0].slot.0
+            );
+        }
+    }
+}

@@ -278,13 +278,17 @@ mod tests {
     fn a_node_added_by_replay_learns_entry_by_entry_is_promoted_and_converges() {
         let mut p = join(CatchUpMethod::Replay);
         assert_eq!(snapshots_to(&p, NodeId(3)), 0, "replay sends no snapshot");
-        let v = p.views()[3].clone().expect("n4 is up");
+        let v = p.sim().node_views()[3].clone().expect("n4 is up");
         assert_eq!(v.snapshot_slot, None);
         assert_eq!(
             v.log.first().map(|e| e.slot.0),
             Some(0),
             "its log starts at the first slot"
         );
+        // The page's picture holds the latest slots and counts the ones before them.
+        let recent = p.views()[3].clone().expect("n4 is up");
+        assert_eq!(recent.log[..], v.log[v.log.len() - recent.log.len()..]);
+        assert_eq!(recent.earlier_slots, recent.log[0].slot.0);
         assert_history_and_convergence(&mut p);
     }
 
