@@ -15,9 +15,21 @@ use synod_sim::{HistoryEntry, Intervention, Outcome, Simulation, Time, TraceKind
 /// The checker's search budget, in steps, per verdict.
 pub const CHECK_BUDGET: u64 = 200_000;
 
-/// The checker runs again at most this often (virtual time): it re-reads the whole history,
-/// so running it on every completion would cost more than a frame can spare.
+/// While playing, the checker runs again at most this often (virtual time), and less often
+/// as the history grows (see [`check_interval_us`]): it re-reads the whole history, so
+/// running it on every completion would cost more than a frame can spare.
 pub const CHECK_EVERY_US: u64 = 500_000;
+
+/// Settled operations per [`CHECK_EVERY_US`] of interval: a check costs in proportion to the
+/// history (natively 3 ms at 2,600 operations, 12 ms at 13,000), so the interval grows with
+/// it and the checker's share of the frames stays flat instead of growing with the run.
+pub const CHECK_OPS_PER_INTERVAL: usize = 2_000;
+
+/// How long, in virtual time, the checker waits while playing before checking a history
+/// of `settled` operations again.
+pub fn check_interval_us(settled: usize) -> u64 {
+    CHECK_EVERY_US * (settled / CHECK_OPS_PER_INTERVAL).max(1) as u64
+}
 
 /// Something drawn on the timeline's time axis.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,17 +171,20 @@ impl Derived {
         self.scanned == sim.trace().len() && self.settled == settled(sim.history())
     }
 
-    /// Reads the new trace records and re-checks the history if an operation settled.
-    pub fn update(&mut self, sim: &Simulation) {
+    /// Reads the new trace records and re-checks the history if an operation settled: at
+    /// once when `at_once` (the page is paused, or the visitor acted), else when the interval
+    /// since the last check has passed.
+    pub fn update(&mut self, sim: &Simulation, at_once: bool) {
         let trace = sim.trace();
         for r in &trace[self.scanned.min(trace.len())..] {
             self.scan(r.at, &r.kind);
         }
         self.scanned = trace.len();
         let settled = settled(sim.history());
-        let due = self
-            .checked_at
-            .is_none_or(|t| sim.now().as_us() >= t.as_us() + CHECK_EVERY_US || sim.now() < t);
+        let due = at_once
+            || self.checked_at.is_none_or(|t| {
+                sim.now().as_us() >= t.as_us() + check_interval_us(settled) || sim.now() < t
+            });
         if settled != self.settled && due {
             self.settled = settled;
             self.checked_at = Some(sim.now());
@@ -301,6 +316,30 @@ pub fn check_view(history: &[HistoryEntry]) -> CheckView {
 mod tests {
     use super::*;
     use synod_core::{ClientId, KvOp, KvResult};
+
+    #[test]
+    fn the_check_waits_longer_as_the_history_grows_and_not_at_all_when_asked() {
+        assert_eq!(check_interval_us(0), CHECK_EVERY_US);
+        assert_eq!(check_interval_us(3_999), CHECK_EVERY_US);
+        assert_eq!(check_interval_us(13_000), 6 * CHECK_EVERY_US);
+        let mut sim = Simulation::new(synod_sim::Scenario::busy_cluster(1)).expect("valid");
+        let mut d = Derived::default();
+        sim.run_until(Time(1_000_000));
+        d.update(&sim, false);
+        assert!(d.is_current(&sim), "the first check runs at once");
+        sim.run_until(Time(1_100_000));
+        d.update(&sim, false);
+        assert!(
+            !d.is_current(&sim),
+            "while playing, the next waits its interval"
+        );
+        d.update(&sim, true);
+        assert!(
+            d.is_current(&sim),
+            "paused, or after an action, it runs at once"
+        );
+        assert_eq!(d.settled, settled(sim.history()));
+    }
 
     fn op(client: u16, seq: u64, op: KvOp, call: u64, ret: u64, result: KvResult) -> HistoryEntry {
         HistoryEntry {

@@ -791,7 +791,7 @@ impl Playground {
         let w = &mut *world;
         self.horizon = self.horizon.max(w.sim.now());
         if !w.derived.is_current(&w.sim) {
-            w.derived.update(&w.sim);
+            w.derived.update(&w.sim, !self.view.playing);
         }
         w.views = w.sim.node_views_recent(LOG_SLOTS);
     }
