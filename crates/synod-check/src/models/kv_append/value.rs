@@ -50,7 +50,7 @@ pub struct AppendValue {
     /// The value's last piece in `store`, or `NONE` for the empty text.
     last: u32,
     /// The length of the text in bytes.
-    len: usize,
+    len: u32,
     /// The FNV-1a hash of the text.
     hash: u64,
 }
@@ -63,12 +63,13 @@ struct Store {
     pieces: Vec<Piece>,
 }
 
-/// A non-empty run of text and the piece before it.
+/// A non-empty run of text and the piece before it. Offsets and lengths are `u32`, which keeps
+/// the search's states and the store small: a store holds less than 4 GiB of text.
 #[derive(Clone, Copy, Debug)]
 struct Piece {
     /// Where its text is in the store's buffer.
-    start: usize,
-    end: usize,
+    start: u32,
+    end: u32,
     /// The piece before it, or `NONE` if it starts the value.
     before: u32,
 }
@@ -80,21 +81,26 @@ impl Store {
             .ok()
             .filter(|&id| id != NONE)
             .expect("fewer than 2^32 - 1 pieces in a value store");
-        let start = self.text.len();
+        let offset = |len: usize| u32::try_from(len).expect("less than 4 GiB in a value store");
+        let start = offset(self.text.len());
         self.text.push_str(text);
         self.pieces.push(Piece {
             start,
-            end: self.text.len(),
+            end: offset(self.text.len()),
             before,
         });
         id
     }
 
+    /// The text of a piece.
+    fn text_of(&self, piece: Piece) -> &str {
+        &self.text[piece.start as usize..piece.end as usize]
+    }
+
     /// The texts of the pieces of the value ending in `last`, last first.
     fn texts_from(&self, last: u32) -> impl Iterator<Item = &str> {
         let piece = |id: u32| (id != NONE).then(|| self.pieces[id as usize]);
-        std::iter::successors(piece(last), move |p| piece(p.before))
-            .map(|p| &self.text[p.start..p.end])
+        std::iter::successors(piece(last), move |p| piece(p.before)).map(|p| self.text_of(p))
     }
 }
 
@@ -111,7 +117,7 @@ impl AppendValue {
 
     /// The length of the text in bytes.
     pub fn len(&self) -> usize {
-        self.len
+        self.len as usize
     }
 
     /// Whether the text is empty.
@@ -127,7 +133,10 @@ impl AppendValue {
         AppendValue {
             store: Rc::clone(&self.store),
             last: self.store.borrow_mut().push(self.last, text),
-            len: self.len + text.len(),
+            len: u32::try_from(text.len())
+                .ok()
+                .and_then(|n| self.len.checked_add(n))
+                .expect("a value is shorter than 4 GiB"),
             hash: extend_hash(self.hash, text),
         }
     }
@@ -159,7 +168,7 @@ impl From<&str> for AppendValue {
 impl PartialEq<str> for AppendValue {
     /// Compares from the end, where the values that a search tries differ most often.
     fn eq(&self, text: &str) -> bool {
-        if self.len != text.len() {
+        if self.len() != text.len() {
             return false;
         }
         let store = self.store.borrow();
@@ -202,12 +211,12 @@ fn same_text(a: &AppendValue, b: &AppendValue) -> bool {
         }
         if a_text.is_empty() {
             let piece = a_store.pieces[a_next as usize];
-            a_text = &a_store.text.as_bytes()[piece.start..piece.end];
+            a_text = a_store.text_of(piece).as_bytes();
             a_next = piece.before;
         }
         if b_text.is_empty() {
             let piece = b_store.pieces[b_next as usize];
-            b_text = &b_store.text.as_bytes()[piece.start..piece.end];
+            b_text = b_store.text_of(piece).as_bytes();
             b_next = piece.before;
         }
         let n = a_text.len().min(b_text.len());
@@ -222,8 +231,7 @@ fn same_text(a: &AppendValue, b: &AppendValue) -> bool {
 
 impl Hash for AppendValue {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        // Widened, so that 32-bit wasm and 64-bit native hash alike.
-        state.write_u64(self.len as u64);
+        state.write_u32(self.len);
         state.write_u64(self.hash);
     }
 }
