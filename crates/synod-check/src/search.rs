@@ -587,67 +587,99 @@ impl Bitset {
     }
 }
 
-/// Open-addressing slot lookup shared by both tables: linear probing over a power-of-two table.
-fn probe(slots: &[u32], hash: u64, mut is_match: impl FnMut(u32) -> bool) -> Result<u32, usize> {
-    let mask = slots.len() - 1;
-    // Truncation is intended: only the low bits pick a slot.
-    let mut i = (hash as usize) & mask;
-    loop {
-        let slot = slots[i];
-        if slot == NIL {
-            return Err(i);
-        }
-        if is_match(slot) {
-            return Ok(slot);
-        }
-        i = (i + 1) & mask;
-    }
+/// The index of the two tables below: open addressing with linear probing over a power-of-two
+/// array of slots, at most half full. A slot holds an entry's id and 32 bits of its hash, which
+/// both pick the slot and tell most other entries apart: a probe passes over them without
+/// reading them (in a large table every such read is a cache miss), and growing reads no entry.
+#[derive(Debug)]
+struct Slots(Vec<Slot>);
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    /// The entry's id, or `NIL` for a free slot.
+    id: u32,
+    hash: u32,
 }
 
-fn grow(slots: &mut Vec<u32>, hashes: &[u64]) {
-    let mut fresh = vec![NIL; slots.len() * 2];
-    for (id, &h) in hashes.iter().enumerate() {
-        let Err(at) = probe(&fresh, h, |_| false) else {
-            unreachable!("no matches when rehashing")
-        };
-        fresh[at] = u32::try_from(id).expect("table ids fit u32");
+const FREE: Slot = Slot { id: NIL, hash: 0 };
+
+impl Slots {
+    fn new(len: usize) -> Self {
+        assert!(len.is_power_of_two());
+        Slots(vec![FREE; len])
     }
-    *slots = fresh;
+
+    /// The 32 bits of a 64-bit hash the table uses. Truncation is intended: the high half of
+    /// the well-mixed hashes of both tables.
+    fn short(hash: u64) -> u32 {
+        (hash >> 32) as u32
+    }
+
+    /// Finds the entry with this hash that `is_match` accepts, or else the free slot where it
+    /// belongs.
+    fn find(&self, hash: u64, mut is_match: impl FnMut(u32) -> bool) -> Result<u32, usize> {
+        let hash = Self::short(hash);
+        let mask = self.0.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = self.0[i];
+            if slot.id == NIL {
+                return Err(i);
+            }
+            if slot.hash == hash && is_match(slot.id) {
+                return Ok(slot.id);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Puts entry `id` in the free slot `at` that [`Slots::find`] gave for `hash`; `entries`
+    /// counts the entries with this one. Doubles the table when it gets more than half full.
+    fn fill(&mut self, at: usize, hash: u64, id: u32, entries: usize) {
+        self.0[at] = Slot {
+            id,
+            hash: Self::short(hash),
+        };
+        if entries * 2 > self.0.len() {
+            let mut fresh = Slots::new(self.0.len() * 2);
+            let mask = fresh.0.len() - 1;
+            for slot in self.0.iter().filter(|s| s.id != NIL) {
+                let mut i = slot.hash as usize & mask;
+                while fresh.0[i].id != NIL {
+                    i = (i + 1) & mask;
+                }
+                fresh.0[i] = *slot;
+            }
+            *self = fresh;
+        }
+    }
 }
 
 /// Interns states: each distinct state is stored once and named by its index.
 #[derive(Debug)]
 struct Interner<S> {
     states: Vec<S>,
-    hashes: Vec<u64>,
-    slots: Vec<u32>,
+    slots: Slots,
 }
 
 impl<S: Eq + std::hash::Hash> Interner<S> {
     fn new() -> Self {
         Interner {
             states: Vec::new(),
-            hashes: Vec::new(),
-            slots: vec![NIL; 64],
+            slots: Slots::new(64),
         }
     }
 
     fn intern(&mut self, state: S) -> u32 {
         let hash = stable_hash(&state);
-        let (states, hashes) = (&self.states, &self.hashes);
-        match probe(&self.slots, hash, |id| {
-            hashes[id as usize] == hash && states[id as usize] == state
-        }) {
+        let states = &self.states;
+        match self.slots.find(hash, |id| states[id as usize] == state) {
             Ok(id) => id,
             Err(at) => {
                 let id = u32::try_from(self.states.len()).expect("fewer than 2^32 states");
                 assert!(id != NIL, "state table full");
-                self.slots[at] = id;
                 self.states.push(state);
-                self.hashes.push(hash);
-                if self.states.len() * 2 > self.slots.len() {
-                    grow(&mut self.slots, &self.hashes);
-                }
+                self.slots.fill(at, hash, id, self.states.len());
                 id
             }
         }
@@ -665,8 +697,7 @@ struct Cache {
     /// All recorded bitsets, back to back.
     sets: Vec<u64>,
     state_ids: Vec<u32>,
-    hashes: Vec<u64>,
-    slots: Vec<u32>,
+    slots: Slots,
 }
 
 impl Cache {
@@ -675,8 +706,7 @@ impl Cache {
             words_per_set,
             sets: Vec::new(),
             state_ids: Vec::new(),
-            hashes: Vec::new(),
-            slots: vec![NIL; 1024],
+            slots: Slots::new(1024),
         }
     }
 
@@ -684,10 +714,10 @@ impl Cache {
     fn insert(&mut self, set: &Bitset, state: u32) -> bool {
         let hash = set.hash ^ mix64(u64::from(state) ^ 0x9e37_79b9_7f4a_7c15);
         let w = self.words_per_set;
-        let (sets, ids, hashes) = (&self.sets, &self.state_ids, &self.hashes);
-        let found = probe(&self.slots, hash, |id| {
+        let (sets, ids) = (&self.sets, &self.state_ids);
+        let found = self.slots.find(hash, |id| {
             let id = id as usize;
-            hashes[id] == hash && ids[id] == state && sets[id * w..(id + 1) * w] == set.words[..]
+            ids[id] == state && sets[id * w..(id + 1) * w] == set.words[..]
         });
         match found {
             Ok(_) => false,
@@ -695,13 +725,9 @@ impl Cache {
                 let id =
                     u32::try_from(self.state_ids.len()).expect("fewer than 2^32 cache entries");
                 assert!(id != NIL, "cache full");
-                self.slots[at] = id;
                 self.sets.extend_from_slice(&set.words);
                 self.state_ids.push(state);
-                self.hashes.push(hash);
-                if self.hashes.len() * 2 > self.slots.len() {
-                    grow(&mut self.slots, &self.hashes);
-                }
+                self.slots.fill(at, hash, id, self.state_ids.len());
                 true
             }
         }
