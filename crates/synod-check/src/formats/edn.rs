@@ -37,6 +37,17 @@ impl Edn {
         }
     }
 
+    /// Takes the value of a keyword key out of a map, leaving `nil` in its place.
+    pub(crate) fn take(&mut self, keyword: &str) -> Option<Edn> {
+        match self {
+            Edn::Map(pairs) => pairs
+                .iter_mut()
+                .find(|(k, _)| matches!(k, Edn::Keyword(name) if name == keyword))
+                .map(|(_, v)| std::mem::replace(v, Edn::Nil)),
+            _ => None,
+        }
+    }
+
     /// A short rendering for error messages.
     pub(crate) fn brief(&self) -> String {
         match self {
@@ -217,9 +228,20 @@ impl Reader<'_> {
     }
 
     fn read_seq(&mut self, close: u8, depth: u32) -> Result<Vec<Edn>, EdnError> {
+        let mut items = Vec::new();
+        self.read_items(close, depth, |item| items.push(item))?;
+        Ok(items)
+    }
+
+    /// Reads the forms of a collection up to `close`, handing each to `item`.
+    fn read_items(
+        &mut self,
+        close: u8,
+        depth: u32,
+        mut item: impl FnMut(Edn),
+    ) -> Result<(), EdnError> {
         let start = self.line;
         self.bump();
-        let mut items = Vec::new();
         loop {
             self.skip_ws()?;
             match self.peek() {
@@ -231,11 +253,11 @@ impl Reader<'_> {
                 }
                 Some(c) if c == close => {
                     self.bump();
-                    return Ok(items);
+                    return Ok(());
                 }
                 Some(_) => {
                     if let Some(v) = self.read(depth + 1)? {
-                        items.push(v);
+                        item(v);
                     }
                 }
             }
@@ -244,14 +266,14 @@ impl Reader<'_> {
 
     fn read_map(&mut self, depth: u32) -> Result<Edn, EdnError> {
         let start = self.line;
-        let items = self.read_seq(b'}', depth)?;
-        if items.len() % 2 != 0 {
+        let mut pairs = Vec::new();
+        let mut key = None;
+        self.read_items(b'}', depth, |item| match key.take() {
+            None => key = Some(item),
+            Some(k) => pairs.push((k, item)),
+        })?;
+        if key.is_some() {
             return Err((start, String::from("map with an odd number of forms")));
-        }
-        let mut pairs = Vec::with_capacity(items.len() / 2);
-        let mut it = items.into_iter();
-        while let (Some(k), Some(v)) = (it.next(), it.next()) {
-            pairs.push((k, v));
         }
         Ok(Edn::Map(pairs))
     }
@@ -283,6 +305,13 @@ impl Reader<'_> {
         self.bump();
         let mut out: Vec<u8> = Vec::new();
         loop {
+            // Copy the run up to the next quote or escape at once.
+            let run = self.s[self.pos..]
+                .iter()
+                .position(|&c| matches!(c, b'"' | b'\\' | b'\n'))
+                .unwrap_or(self.s.len() - self.pos);
+            out.extend_from_slice(&self.s[self.pos..self.pos + run]);
+            self.pos += run;
             let Some(c) = self.bump() else {
                 return Err((start, String::from("unterminated string")));
             };
@@ -364,7 +393,11 @@ impl Reader<'_> {
             }
             self.pos += 1;
         }
-        String::from_utf8_lossy(&self.s[start..self.pos]).into_owned()
+        let token = &self.s[start..self.pos];
+        match std::str::from_utf8(token) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(token).into_owned(),
+        }
     }
 
     fn read_atom(&mut self) -> Result<Edn, EdnError> {
@@ -425,6 +458,17 @@ mod tests {
         assert_eq!(m.get("n"), Some(&Edn::Int(-3)));
         assert_eq!(m.get("x"), Some(&Edn::Int(7)));
         assert_eq!(m.get("y"), Some(&Edn::Number(String::from("1.5"))));
+    }
+
+    #[test]
+    fn a_string_across_lines_keeps_its_newlines_and_the_line_count() {
+        let forms = read_document("{:s \"a\nb\\\"c\"}\n{:t 1}").unwrap();
+        assert_eq!(
+            forms[0].1.get("s"),
+            Some(&Edn::Str(String::from("a\nb\"c")))
+        );
+        assert_eq!(forms[1].0, 3);
+        assert_eq!(read_document("{:s \"a\nb").unwrap_err().0, 1);
     }
 
     #[test]

@@ -452,7 +452,7 @@ pub(crate) fn pair<M: EventModel>(events: &[Event], model: &M) -> Paired<M::I, M
 /// Reads EDN maps into events, skipping the nemesis.
 fn edn_events(forms: Vec<(u32, Edn)>) -> Result<Vec<Event>, (u32, String)> {
     let mut events = Vec::with_capacity(forms.len());
-    for (line, form) in forms {
+    for (line, mut form) in forms {
         if !matches!(form, Edn::Map(_)) {
             return Err((
                 line,
@@ -509,7 +509,7 @@ fn edn_events(forms: Vec<(u32, Edn)>) -> Result<Vec<Event>, (u32, String)> {
                 ))
             }
         };
-        let value = form.get("value").cloned().unwrap_or(Edn::Nil);
+        let value = form.take("value").unwrap_or(Edn::Nil);
         events.push(Event {
             line,
             process,
