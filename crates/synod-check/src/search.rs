@@ -646,17 +646,23 @@ impl Slots {
             hash: Self::short(hash),
         };
         if entries * 2 > self.0.len() {
-            let mut fresh = Slots::new(self.0.len() * 2);
-            let mask = fresh.0.len() - 1;
-            for slot in self.0.iter().filter(|s| s.id != NIL) {
-                let mut i = slot.hash as usize & mask;
-                while fresh.0[i].id != NIL {
-                    i = (i + 1) & mask;
-                }
-                fresh.0[i] = *slot;
-            }
-            *self = fresh;
+            self.grow();
         }
+    }
+
+    /// Doubles the table.
+    #[cold]
+    fn grow(&mut self) {
+        let mut fresh = Slots::new(self.0.len() * 2);
+        let mask = fresh.0.len() - 1;
+        for slot in self.0.iter().filter(|s| s.id != NIL) {
+            let mut i = slot.hash as usize & mask;
+            while fresh.0[i].id != NIL {
+                i = (i + 1) & mask;
+            }
+            fresh.0[i] = *slot;
+        }
+        *self = fresh;
     }
 }
 
