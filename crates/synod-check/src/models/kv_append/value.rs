@@ -151,6 +151,20 @@ impl AppendValue {
         }
         .appended(text)
     }
+
+    /// Whether the text is `text`, given the same length. Compares from the end, where the
+    /// values that a search tries differ most often.
+    fn same_text_as(&self, text: &str) -> bool {
+        let store = self.store.borrow();
+        let mut rest = text;
+        for piece in store.texts_from(self.last) {
+            match rest.strip_suffix(piece) {
+                Some(head) => rest = head,
+                None => return false,
+            }
+        }
+        true
+    }
 }
 
 impl Default for AppendValue {
@@ -166,20 +180,10 @@ impl From<&str> for AppendValue {
 }
 
 impl PartialEq<str> for AppendValue {
-    /// Compares from the end, where the values that a search tries differ most often.
+    /// Compares lengths first: most reads a search tries are of a value of another length.
+    #[inline]
     fn eq(&self, text: &str) -> bool {
-        if self.len() != text.len() {
-            return false;
-        }
-        let store = self.store.borrow();
-        let mut rest = text;
-        for piece in store.texts_from(self.last) {
-            match rest.strip_suffix(piece) {
-                Some(head) => rest = head,
-                None => return false,
-            }
-        }
-        true
+        self.len() == text.len() && self.same_text_as(text)
     }
 }
 
