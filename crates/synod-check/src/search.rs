@@ -44,8 +44,11 @@
 //! into one it has seen (Lowe). Sets are dense bitsets of 64-bit words whose hash is kept up to
 //! date incrementally (the XOR of a fixed per-bit constant). States are interned: each distinct
 //! state is stored once and named by a `u32`, so the cache key is (bitset, state id) and a read
-//! that leaves the state unchanged copies nothing. Both tables are open-addressing tables over
-//! `Vec`s with a fixed hash function; every hit is confirmed by full equality.
+//! that leaves the state unchanged copies nothing. Both tables index their entries with
+//! open addressing and a fixed hash function, each slot keeping part of its entry's hash, and
+//! keep the entries themselves in fixed-size chunks that never move; every hit is confirmed by
+//! full equality. A small direct-mapped memo of (state id, operation) -> next state id saves
+//! repeating model steps.
 //!
 //! # Budget and witness
 //!
