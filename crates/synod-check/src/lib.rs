@@ -87,6 +87,6 @@ pub use formats::{
 pub use history::{History, Operation, Time};
 pub use model::{Model, Partition, Step};
 pub use models::kv::{KvInput, KvModel, KvOutput};
-pub use models::kv_append::{AppendInput, AppendOutput, KvAppendModel};
+pub use models::kv_append::{AppendInput, AppendOutput, AppendValue, KvAppendModel};
 pub use models::register::{RegValue, RegisterInput, RegisterModel, RegisterOutput};
 pub use search::{CheckOptions, DEFAULT_BUDGET};

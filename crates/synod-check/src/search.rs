@@ -44,8 +44,11 @@
 //! into one it has seen (Lowe). Sets are dense bitsets of 64-bit words whose hash is kept up to
 //! date incrementally (the XOR of a fixed per-bit constant). States are interned: each distinct
 //! state is stored once and named by a `u32`, so the cache key is (bitset, state id) and a read
-//! that leaves the state unchanged copies nothing. Both tables are open-addressing tables over
-//! `Vec`s with a fixed hash function; every hit is confirmed by full equality.
+//! that leaves the state unchanged copies nothing. Both tables index their entries with
+//! open addressing and a fixed hash function, each slot keeping part of its entry's hash, and
+//! keep the entries themselves in fixed-size chunks that never move; every hit is confirmed by
+//! full equality. A small direct-mapped memo of (state id, operation) -> next state id saves
+//! repeating model steps.
 //!
 //! # Budget and witness
 //!
@@ -271,7 +274,7 @@ impl<'a, M: Model> Searcher<'a, M> {
     /// partitions still searching can reuse it instead of faulting in fresh pages.
     pub(crate) fn release(&mut self) {
         self.states = Interner::new();
-        self.cache = Cache::new(self.cache.words_per_set);
+        self.cache = Cache::new(self.linearized.words.len());
         self.memo = StepMemo { slots: Vec::new() };
         self.entries = Vec::new();
         self.stack = Vec::new();
@@ -524,12 +527,17 @@ fn unlift(entries: &mut [Entry], call: u32) {
 /// placed operations); remembering the answer saves the model step, and for states like long
 /// strings, the allocation and hashing of the next state. A slot is simply overwritten on a
 /// collision, so the memo never grows.
+///
+/// It is small on purpose. Every try looks it up, at a random slot, so a memo larger than the
+/// processor's nearest caches costs a cache miss per try, more than the model step it saves:
+/// with 16,384 slots (192 KiB per partition) the lookup was half the search loop's time on
+/// Porcupine's c50 history, and going down to 1,024 slots costs 3% more model steps there.
 #[derive(Debug)]
 struct StepMemo {
     slots: Vec<(u32, u32, u32)>,
 }
 
-const MEMO_SLOTS: usize = 1 << 14;
+const MEMO_SLOTS: usize = 1 << 10;
 
 impl StepMemo {
     fn new() -> Self {
@@ -587,121 +595,247 @@ impl Bitset {
     }
 }
 
-/// Open-addressing slot lookup shared by both tables: linear probing over a power-of-two table.
-fn probe(slots: &[u32], hash: u64, mut is_match: impl FnMut(u32) -> bool) -> Result<u32, usize> {
-    let mask = slots.len() - 1;
-    // Truncation is intended: only the low bits pick a slot.
-    let mut i = (hash as usize) & mask;
-    loop {
-        let slot = slots[i];
-        if slot == NIL {
-            return Err(i);
+/// The index of the two tables below: open addressing with linear probing over a power-of-two
+/// array of slots, at most half full. A slot holds an entry's id and 32 bits of its hash, which
+/// both pick the slot and tell most other entries apart: a probe passes over them without
+/// reading them (in a large table every such read is a cache miss), and growing reads no entry.
+///
+/// Growing re-inserts the entries in id order from a dense list of their short hashes. Walking
+/// the old slots instead (half of them free) took about as many instructions but several times
+/// as long on Jepsen's etcd_040 (perf), which made that file 8% slower than with the `Vec`s of
+/// hashes the tables had before.
+#[derive(Debug)]
+struct Slots {
+    slots: Vec<Slot>,
+    /// The short hash of each entry, by id.
+    shorts: Chunked<u32>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    /// The entry's id, or `NIL` for a free slot.
+    id: u32,
+    hash: u32,
+}
+
+const FREE: Slot = Slot { id: NIL, hash: 0 };
+
+impl Slots {
+    fn new(len: usize) -> Self {
+        assert!(len.is_power_of_two());
+        Slots {
+            slots: vec![FREE; len],
+            shorts: Chunked::new(),
         }
-        if is_match(slot) {
-            return Ok(slot);
+    }
+
+    /// The 32 bits of a 64-bit hash the table uses. Truncation is intended: the high half of
+    /// the well-mixed hashes of both tables.
+    fn short(hash: u64) -> u32 {
+        (hash >> 32) as u32
+    }
+
+    /// Finds the entry with this hash that `is_match` accepts, or else the free slot where it
+    /// belongs.
+    fn find(&self, hash: u64, mut is_match: impl FnMut(u32) -> bool) -> Result<u32, usize> {
+        let hash = Self::short(hash);
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = self.slots[i];
+            if slot.id == NIL {
+                return Err(i);
+            }
+            if slot.hash == hash && is_match(slot.id) {
+                return Ok(slot.id);
+            }
+            i = (i + 1) & mask;
         }
-        i = (i + 1) & mask;
+    }
+
+    /// Puts the next entry, `id`, in the free slot `at` that [`Slots::find`] gave for `hash`.
+    /// Doubles the table when it gets more than half full.
+    fn fill(&mut self, at: usize, hash: u64, id: u32) {
+        assert_eq!(
+            id as usize,
+            self.shorts.len(),
+            "entries are added in id order"
+        );
+        let hash = Self::short(hash);
+        self.slots[at] = Slot { id, hash };
+        self.shorts.push(hash);
+        if self.shorts.len() * 2 > self.slots.len() {
+            self.grow();
+        }
+    }
+
+    /// Doubles the table.
+    #[cold]
+    fn grow(&mut self) {
+        let mut slots = vec![FREE; self.slots.len() * 2];
+        let mask = slots.len() - 1;
+        for (id, &hash) in (0..).zip(self.shorts.iter()) {
+            let mut i = hash as usize & mask;
+            while slots[i].id != NIL {
+                i = (i + 1) & mask;
+            }
+            slots[i] = Slot { id, hash };
+        }
+        self.slots = slots;
     }
 }
 
-fn grow(slots: &mut Vec<u32>, hashes: &[u64]) {
-    let mut fresh = vec![NIL; slots.len() * 2];
-    for (id, &h) in hashes.iter().enumerate() {
-        let Err(at) = probe(&fresh, h, |_| false) else {
-            unreachable!("no matches when rehashing")
-        };
-        fresh[at] = u32::try_from(id).expect("table ids fit u32");
+/// Append-only storage in chunks of [`CHUNK`] items. Unlike a growing `Vec`, pushing never moves
+/// what is stored: when the tables of a long search were `Vec`s, copying them as they doubled
+/// caused a third of the search's cache misses (cachegrind on c50-ok), and a `Vec` may leave
+/// half of its memory unused, which costs page faults. Here at most one chunk is partly empty.
+#[derive(Debug)]
+struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+/// Items per chunk. Small chunks (6 to 8 KiB in c50-ok's tables) are reused from the
+/// allocator's free lists where larger ones took fresh pages: on c50-ok, 256 items per chunk
+/// took 1,935 page faults per check, 1,024 took 2,340 and 4,096 took 2,680.
+const CHUNK: usize = 1 << 8;
+
+impl<T> Chunked<T> {
+    fn new() -> Self {
+        Chunked {
+            chunks: Vec::new(),
+            len: 0,
+        }
     }
-    *slots = fresh;
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, item: T) {
+        if self.len.is_multiple_of(CHUNK) {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        self.chunks[self.len / CHUNK].push(item);
+        self.len += 1;
+    }
+
+    fn get(&self, i: u32) -> &T {
+        &self.chunks[i as usize / CHUNK][i as usize % CHUNK]
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        self.chunks.iter().flatten()
+    }
+}
+
+/// Append-only rows of `width` words each, kept like [`Chunked`] items: [`CHUNK`] rows a chunk.
+#[derive(Debug)]
+struct Rows {
+    width: usize,
+    chunks: Vec<Vec<u64>>,
+    len: usize,
+}
+
+impl Rows {
+    fn new(width: usize) -> Self {
+        assert!(width > 0, "rows hold at least one word");
+        Rows {
+            width,
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Appends a row made of `head` and then `tail`, `width` words in all.
+    fn push(&mut self, head: u64, tail: &[u64]) {
+        assert_eq!(1 + tail.len(), self.width, "a row of the wrong width");
+        if self.len.is_multiple_of(CHUNK) {
+            self.chunks.push(Vec::with_capacity(CHUNK * self.width));
+        }
+        let chunk = &mut self.chunks[self.len / CHUNK];
+        chunk.push(head);
+        chunk.extend_from_slice(tail);
+        self.len += 1;
+    }
+
+    fn row(&self, i: u32) -> &[u64] {
+        let (chunk, row) = (i as usize / CHUNK, i as usize % CHUNK);
+        &self.chunks[chunk][row * self.width..(row + 1) * self.width]
+    }
 }
 
 /// Interns states: each distinct state is stored once and named by its index.
 #[derive(Debug)]
 struct Interner<S> {
-    states: Vec<S>,
-    hashes: Vec<u64>,
-    slots: Vec<u32>,
+    states: Chunked<S>,
+    slots: Slots,
 }
 
 impl<S: Eq + std::hash::Hash> Interner<S> {
     fn new() -> Self {
         Interner {
-            states: Vec::new(),
-            hashes: Vec::new(),
-            slots: vec![NIL; 64],
+            states: Chunked::new(),
+            slots: Slots::new(64),
         }
     }
 
     fn intern(&mut self, state: S) -> u32 {
         let hash = stable_hash(&state);
-        let (states, hashes) = (&self.states, &self.hashes);
-        match probe(&self.slots, hash, |id| {
-            hashes[id as usize] == hash && states[id as usize] == state
-        }) {
+        let states = &self.states;
+        match self.slots.find(hash, |id| *states.get(id) == state) {
             Ok(id) => id,
             Err(at) => {
                 let id = u32::try_from(self.states.len()).expect("fewer than 2^32 states");
                 assert!(id != NIL, "state table full");
-                self.slots[at] = id;
                 self.states.push(state);
-                self.hashes.push(hash);
-                if self.states.len() * 2 > self.slots.len() {
-                    grow(&mut self.slots, &self.hashes);
-                }
+                self.slots.fill(at, hash, id);
                 id
             }
         }
     }
 
     fn get(&self, id: u32) -> &S {
-        &self.states[id as usize]
+        self.states.get(id)
     }
 }
 
 /// The set of (linearized set, state id) configurations already reached.
 #[derive(Debug)]
 struct Cache {
-    words_per_set: usize,
-    /// All recorded bitsets, back to back.
-    sets: Vec<u64>,
-    state_ids: Vec<u32>,
-    hashes: Vec<u64>,
-    slots: Vec<u32>,
+    /// One row per configuration: the state id, then the bitset's words. Keeping them together
+    /// makes confirming a hit one memory access, not two.
+    entries: Rows,
+    slots: Slots,
 }
 
 impl Cache {
     fn new(words_per_set: usize) -> Self {
         Cache {
-            words_per_set,
-            sets: Vec::new(),
-            state_ids: Vec::new(),
-            hashes: Vec::new(),
-            slots: vec![NIL; 1024],
+            entries: Rows::new(1 + words_per_set),
+            slots: Slots::new(1024),
         }
     }
 
     /// Records the configuration; returns false if it was already there.
     fn insert(&mut self, set: &Bitset, state: u32) -> bool {
         let hash = set.hash ^ mix64(u64::from(state) ^ 0x9e37_79b9_7f4a_7c15);
-        let w = self.words_per_set;
-        let (sets, ids, hashes) = (&self.sets, &self.state_ids, &self.hashes);
-        let found = probe(&self.slots, hash, |id| {
-            let id = id as usize;
-            hashes[id] == hash && ids[id] == state && sets[id * w..(id + 1) * w] == set.words[..]
+        let entries = &self.entries;
+        let found = self.slots.find(hash, |id| {
+            let entry = entries.row(id);
+            entry[0] == u64::from(state) && entry[1..] == set.words[..]
         });
         match found {
             Ok(_) => false,
             Err(at) => {
-                let id =
-                    u32::try_from(self.state_ids.len()).expect("fewer than 2^32 cache entries");
+                let id = u32::try_from(self.entries.len()).expect("fewer than 2^32 cache entries");
                 assert!(id != NIL, "cache full");
-                self.slots[at] = id;
-                self.sets.extend_from_slice(&set.words);
-                self.state_ids.push(state);
-                self.hashes.push(hash);
-                if self.hashes.len() * 2 > self.slots.len() {
-                    grow(&mut self.slots, &self.hashes);
-                }
+                self.entries.push(u64::from(state), &set.words);
+                self.slots.fill(at, hash, id);
                 true
             }
         }

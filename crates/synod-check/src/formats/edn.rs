@@ -6,33 +6,73 @@
 //! starts a comment. Nesting is limited so that hostile input cannot overflow the stack; every
 //! error carries the line where it was found.
 
-/// An EDN value.
+use std::borrow::Cow;
+
+/// An EDN value. Its text borrows from the document where it can (keywords, symbols, and
+/// strings without escapes): a history has several keywords on every line, and allocating
+/// each was a third of reading one.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Edn {
+pub(crate) enum Edn<'a> {
     Nil,
     Bool(bool),
     Int(i64),
     /// A float or another number we do not interpret, as written.
-    Number(String),
-    Str(String),
+    Number(Cow<'a, str>),
+    Str(Cow<'a, str>),
     Char(char),
     /// A keyword without its leading colon.
-    Keyword(String),
-    Symbol(String),
-    List(Vec<Edn>),
-    Vector(Vec<Edn>),
-    Set(Vec<Edn>),
-    Map(Vec<(Edn, Edn)>),
+    Keyword(Cow<'a, str>),
+    Symbol(Cow<'a, str>),
+    List(Vec<Edn<'a>>),
+    Vector(Vec<Edn<'a>>),
+    Set(Vec<Edn<'a>>),
+    Map(Vec<(Edn<'a>, Edn<'a>)>),
 }
 
-impl Edn {
+impl<'a> Edn<'a> {
+    /// The same value, owning its text.
+    pub(crate) fn into_owned(self) -> Edn<'static> {
+        let own = |text: Cow<'a, str>| Cow::Owned(text.into_owned());
+        let all = |items: Vec<Edn<'a>>| items.into_iter().map(Edn::into_owned).collect();
+        match self {
+            Edn::Nil => Edn::Nil,
+            Edn::Bool(b) => Edn::Bool(b),
+            Edn::Int(n) => Edn::Int(n),
+            Edn::Number(s) => Edn::Number(own(s)),
+            Edn::Str(s) => Edn::Str(own(s)),
+            Edn::Char(c) => Edn::Char(c),
+            Edn::Keyword(k) => Edn::Keyword(own(k)),
+            Edn::Symbol(s) => Edn::Symbol(own(s)),
+            Edn::List(items) => Edn::List(all(items)),
+            Edn::Vector(items) => Edn::Vector(all(items)),
+            Edn::Set(items) => Edn::Set(all(items)),
+            Edn::Map(pairs) => Edn::Map(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect(),
+            ),
+        }
+    }
+
     /// Looks up a keyword key in a map.
-    pub(crate) fn get(&self, keyword: &str) -> Option<&Edn> {
+    pub(crate) fn get(&self, keyword: &str) -> Option<&Edn<'a>> {
         match self {
             Edn::Map(pairs) => pairs
                 .iter()
                 .find(|(k, _)| matches!(k, Edn::Keyword(name) if name == keyword))
                 .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Takes the value of a keyword key out of a map, leaving `nil` in its place.
+    pub(crate) fn take(&mut self, keyword: &str) -> Option<Edn<'a>> {
+        match self {
+            Edn::Map(pairs) => pairs
+                .iter_mut()
+                .find(|(k, _)| matches!(k, Edn::Keyword(name) if name == keyword))
+                .map(|(_, v)| std::mem::replace(v, Edn::Nil)),
             _ => None,
         }
     }
@@ -43,7 +83,7 @@ impl Edn {
             Edn::Nil => String::from("nil"),
             Edn::Bool(b) => b.to_string(),
             Edn::Int(n) => n.to_string(),
-            Edn::Number(s) | Edn::Symbol(s) => s.clone(),
+            Edn::Number(s) | Edn::Symbol(s) => s.to_string(),
             Edn::Str(s) => format!("{s:?}"),
             Edn::Char(c) => format!("\\{c}"),
             Edn::Keyword(k) => format!(":{k}"),
@@ -64,7 +104,7 @@ pub(crate) type EdnError = (u32, String);
 /// Reads the top-level forms of a document, each with the line it starts on. A document that is
 /// a single vector or list is unwrapped, so both Knossos's `[{...} {...}]` and Jepsen's one map
 /// per line give the list of maps.
-pub(crate) fn read_document(text: &str) -> Result<Vec<(u32, Edn)>, EdnError> {
+pub(crate) fn read_document(text: &str) -> Result<Vec<(u32, Edn<'_>)>, EdnError> {
     let mut r = Reader {
         s: text.as_bytes(),
         pos: 0,
@@ -118,7 +158,7 @@ pub(crate) fn read_document(text: &str) -> Result<Vec<(u32, Edn)>, EdnError> {
 }
 
 /// Reads exactly one value from `text` (used for the value column of Jepsen logs).
-pub(crate) fn read_one(text: &str) -> Result<Edn, String> {
+pub(crate) fn read_one(text: &str) -> Result<Edn<'_>, String> {
     let mut r = Reader {
         s: text.as_bytes(),
         pos: 0,
@@ -150,7 +190,7 @@ fn is_delimiter(c: u8) -> bool {
         )
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn peek(&self) -> Option<u8> {
         self.s.get(self.pos).copied()
     }
@@ -187,7 +227,7 @@ impl Reader<'_> {
     }
 
     /// Reads one form. `None` means a `#_` discard consumed a form and produced nothing.
-    fn read(&mut self, depth: u32) -> Result<Option<Edn>, EdnError> {
+    fn read(&mut self, depth: u32) -> Result<Option<Edn<'a>>, EdnError> {
         if depth > MAX_DEPTH {
             return self.err("nesting too deep");
         }
@@ -216,10 +256,21 @@ impl Reader<'_> {
         Ok(Some(value))
     }
 
-    fn read_seq(&mut self, close: u8, depth: u32) -> Result<Vec<Edn>, EdnError> {
+    fn read_seq(&mut self, close: u8, depth: u32) -> Result<Vec<Edn<'a>>, EdnError> {
+        let mut items = Vec::new();
+        self.read_items(close, depth, |item| items.push(item))?;
+        Ok(items)
+    }
+
+    /// Reads the forms of a collection up to `close`, handing each to `item`.
+    fn read_items(
+        &mut self,
+        close: u8,
+        depth: u32,
+        mut item: impl FnMut(Edn<'a>),
+    ) -> Result<(), EdnError> {
         let start = self.line;
         self.bump();
-        let mut items = Vec::new();
         loop {
             self.skip_ws()?;
             match self.peek() {
@@ -231,32 +282,32 @@ impl Reader<'_> {
                 }
                 Some(c) if c == close => {
                     self.bump();
-                    return Ok(items);
+                    return Ok(());
                 }
                 Some(_) => {
                     if let Some(v) = self.read(depth + 1)? {
-                        items.push(v);
+                        item(v);
                     }
                 }
             }
         }
     }
 
-    fn read_map(&mut self, depth: u32) -> Result<Edn, EdnError> {
+    fn read_map(&mut self, depth: u32) -> Result<Edn<'a>, EdnError> {
         let start = self.line;
-        let items = self.read_seq(b'}', depth)?;
-        if items.len() % 2 != 0 {
+        let mut pairs = Vec::new();
+        let mut key = None;
+        self.read_items(b'}', depth, |item| match key.take() {
+            None => key = Some(item),
+            Some(k) => pairs.push((k, item)),
+        })?;
+        if key.is_some() {
             return Err((start, String::from("map with an odd number of forms")));
-        }
-        let mut pairs = Vec::with_capacity(items.len() / 2);
-        let mut it = items.into_iter();
-        while let (Some(k), Some(v)) = (it.next(), it.next()) {
-            pairs.push((k, v));
         }
         Ok(Edn::Map(pairs))
     }
 
-    fn read_dispatch(&mut self, depth: u32) -> Result<Option<Edn>, EdnError> {
+    fn read_dispatch(&mut self, depth: u32) -> Result<Option<Edn<'a>>, EdnError> {
         self.bump();
         match self.peek() {
             Some(b'{') => Ok(Some(Edn::Set(self.read_seq(b'}', depth)?))),
@@ -278,11 +329,25 @@ impl Reader<'_> {
         }
     }
 
-    fn read_string(&mut self) -> Result<String, EdnError> {
+    fn read_string(&mut self) -> Result<Cow<'a, str>, EdnError> {
         let start = self.line;
         self.bump();
         let mut out: Vec<u8> = Vec::new();
         loop {
+            // Take the run up to the next quote or escape at once; a string that is one run
+            // is borrowed.
+            let s: &'a [u8] = self.s;
+            let run = s[self.pos..]
+                .iter()
+                .position(|&c| matches!(c, b'"' | b'\\' | b'\n'))
+                .unwrap_or(s.len() - self.pos);
+            let text = &s[self.pos..self.pos + run];
+            self.pos += run;
+            if out.is_empty() && self.peek() == Some(b'"') {
+                self.bump();
+                return self.text(text);
+            }
+            out.extend_from_slice(text);
             let Some(c) = self.bump() else {
                 return Err((start, String::from("unterminated string")));
             };
@@ -310,7 +375,16 @@ impl Reader<'_> {
                 _ => out.push(c),
             }
         }
-        String::from_utf8(out).or_else(|_| self.err("string is not valid UTF-8"))
+        String::from_utf8(out)
+            .map(Cow::Owned)
+            .or_else(|_| self.err("string is not valid UTF-8"))
+    }
+
+    /// A run of the document as text.
+    fn text(&self, bytes: &'a [u8]) -> Result<Cow<'a, str>, EdnError> {
+        std::str::from_utf8(bytes)
+            .map(Cow::Borrowed)
+            .or_else(|_| self.err("string is not valid UTF-8"))
     }
 
     fn read_hex4(&mut self) -> Result<char, EdnError> {
@@ -325,7 +399,7 @@ impl Reader<'_> {
         char::from_u32(code).map_or_else(|| self.err("\\u escape is not a character"), Ok)
     }
 
-    fn read_char(&mut self) -> Result<Edn, EdnError> {
+    fn read_char(&mut self) -> Result<Edn<'a>, EdnError> {
         self.bump();
         let Some(first) = self.bump() else {
             return self.err("unterminated character");
@@ -356,7 +430,7 @@ impl Reader<'_> {
     }
 
     /// Reads bytes up to the next delimiter.
-    fn token(&mut self) -> String {
+    fn token(&mut self) -> Cow<'a, str> {
         let start = self.pos;
         while let Some(c) = self.peek() {
             if is_delimiter(c) {
@@ -364,10 +438,11 @@ impl Reader<'_> {
             }
             self.pos += 1;
         }
-        String::from_utf8_lossy(&self.s[start..self.pos]).into_owned()
+        let s: &'a [u8] = self.s;
+        String::from_utf8_lossy(&s[start..self.pos])
     }
 
-    fn read_atom(&mut self) -> Result<Edn, EdnError> {
+    fn read_atom(&mut self) -> Result<Edn<'a>, EdnError> {
         let tok = self.token();
         if tok.is_empty() {
             // A lone non-ASCII or control byte that is not a delimiter cannot happen; be safe.
@@ -385,7 +460,7 @@ impl Reader<'_> {
                 Err(_) => self.err(format!("bad or too large integer {tok:?}")),
             };
         }
-        Ok(match tok.as_str() {
+        Ok(match &*tok {
             "nil" => Edn::Nil,
             "true" => Edn::Bool(true),
             "false" => Edn::Bool(false),
@@ -411,7 +486,7 @@ mod tests {
         );
         assert_eq!(
             forms[1].1.get("process"),
-            Some(&Edn::Keyword(String::from("nemesis")))
+            Some(&Edn::Keyword("nemesis".into()))
         );
     }
 
@@ -420,11 +495,19 @@ mod tests {
         let forms =
             read_document(r#"{:s "a\"b\n\u0041" :t #inst "2020" :n -3 :x #_ 5 7 :y 1.5}"#).unwrap();
         let m = &forms[0].1;
-        assert_eq!(m.get("s"), Some(&Edn::Str(String::from("a\"b\nA"))));
-        assert_eq!(m.get("t"), Some(&Edn::Str(String::from("2020"))));
+        assert_eq!(m.get("s"), Some(&Edn::Str("a\"b\nA".into())));
+        assert_eq!(m.get("t"), Some(&Edn::Str("2020".into())));
         assert_eq!(m.get("n"), Some(&Edn::Int(-3)));
         assert_eq!(m.get("x"), Some(&Edn::Int(7)));
-        assert_eq!(m.get("y"), Some(&Edn::Number(String::from("1.5"))));
+        assert_eq!(m.get("y"), Some(&Edn::Number("1.5".into())));
+    }
+
+    #[test]
+    fn a_string_across_lines_keeps_its_newlines_and_the_line_count() {
+        let forms = read_document("{:s \"a\nb\\\"c\"}\n{:t 1}").unwrap();
+        assert_eq!(forms[0].1.get("s"), Some(&Edn::Str("a\nb\"c".into())));
+        assert_eq!(forms[1].0, 3);
+        assert_eq!(read_document("{:s \"a\nb").unwrap_err().0, 1);
     }
 
     #[test]

@@ -67,7 +67,7 @@ fn parse_line(raw: &str) -> Result<Event, String> {
     if value_text.is_empty() {
         return Err(format!("{expected}: missing value"));
     }
-    let value = read_one(&value_text)?;
+    let value = read_one(&value_text)?.into_owned();
     Ok(Event {
         line: 0,
         process,

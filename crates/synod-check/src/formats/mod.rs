@@ -340,7 +340,7 @@ pub(crate) struct Event {
     pub kind: Kind,
     pub f: String,
     pub key: Option<String>,
-    pub value: Edn,
+    pub value: Edn<'static>,
 }
 
 /// What a `:fail` completion means for an operation.
@@ -450,9 +450,9 @@ pub(crate) fn pair<M: EventModel>(events: &[Event], model: &M) -> Paired<M::I, M
 }
 
 /// Reads EDN maps into events, skipping the nemesis.
-fn edn_events(forms: Vec<(u32, Edn)>) -> Result<Vec<Event>, (u32, String)> {
+fn edn_events(forms: Vec<(u32, Edn<'_>)>) -> Result<Vec<Event>, (u32, String)> {
     let mut events = Vec::with_capacity(forms.len());
-    for (line, form) in forms {
+    for (line, mut form) in forms {
         if !matches!(form, Edn::Map(_)) {
             return Err((
                 line,
@@ -492,7 +492,7 @@ fn edn_events(forms: Vec<(u32, Edn)>) -> Result<Vec<Event>, (u32, String)> {
             None => return Err((line, String::from("missing :type"))),
         };
         let f = match form.get("f") {
-            Some(Edn::Keyword(k) | Edn::Str(k) | Edn::Symbol(k)) => k.clone(),
+            Some(Edn::Keyword(k) | Edn::Str(k) | Edn::Symbol(k)) => k.to_string(),
             Some(other) => {
                 return Err((line, format!(":f must be a keyword, not {}", other.brief())))
             }
@@ -500,7 +500,7 @@ fn edn_events(forms: Vec<(u32, Edn)>) -> Result<Vec<Event>, (u32, String)> {
         };
         let key = match form.get("key") {
             None => None,
-            Some(Edn::Str(s) | Edn::Keyword(s)) => Some(s.clone()),
+            Some(Edn::Str(s) | Edn::Keyword(s)) => Some(s.to_string()),
             Some(Edn::Int(n)) => Some(n.to_string()),
             Some(other) => {
                 return Err((
@@ -509,7 +509,7 @@ fn edn_events(forms: Vec<(u32, Edn)>) -> Result<Vec<Event>, (u32, String)> {
                 ))
             }
         };
-        let value = form.get("value").cloned().unwrap_or(Edn::Nil);
+        let value = form.take("value").map_or(Edn::Nil, Edn::into_owned);
         events.push(Event {
             line,
             process,
@@ -559,7 +559,7 @@ fn reg_value(value: &Edn) -> Result<Option<RegValue>, String> {
     match value {
         Edn::Nil => Ok(None),
         Edn::Int(n) => Ok(Some(RegValue::Int(*n))),
-        Edn::Str(s) => Ok(Some(RegValue::Str(s.clone()))),
+        Edn::Str(s) => Ok(Some(RegValue::Str(s.to_string()))),
         Edn::Keyword(k) => Ok(Some(RegValue::Str(format!(":{k}")))),
         other => Err(format!(
             "a register value must be an integer, string or keyword, not {}",
@@ -636,7 +636,7 @@ fn need_key(key: Option<&str>, f: &str) -> Result<String, String> {
 
 fn need_string(value: &Edn, f: &str) -> Result<String, String> {
     match value {
-        Edn::Str(s) => Ok(s.clone()),
+        Edn::Str(s) => Ok(s.to_string()),
         Edn::Int(n) => Ok(n.to_string()),
         other => Err(format!(
             ":{f} needs a string :value, found {}",

@@ -1,13 +1,17 @@
 //! Porcupine's key-value store with `get`, `put` and `append`.
 //!
 //! A missing key reads as the empty string; `put` replaces the value and `append` concatenates.
-//! Keys are independent, so the model partitions by key and its state is one key's value.
+//! Keys are independent, so the model partitions by key and its state is one key's value, an
+//! [`AppendValue`], which shares the text before an append instead of copying it.
+
+mod value;
 
 use serde::{Deserialize, Serialize};
 
 use super::quote;
 use crate::history::Operation;
 use crate::model::{partition_by_key, Model, Partition, Step};
+pub use value::AppendValue;
 
 /// A request to the append store.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -49,38 +53,35 @@ pub struct KvAppendModel;
 impl Model for KvAppendModel {
     type Input = AppendInput;
     type Output = AppendOutput;
-    type State = String;
+    type State = AppendValue;
 
-    fn init(&self) -> String {
-        String::new()
+    fn init(&self) -> AppendValue {
+        AppendValue::new()
     }
 
     fn step(
         &self,
-        state: &String,
+        state: &AppendValue,
         input: &AppendInput,
         output: Option<&AppendOutput>,
-    ) -> Step<String> {
+    ) -> Step<AppendValue> {
         match (input, output) {
             (AppendInput::Get { .. }, None) => Step::Unchanged,
             (AppendInput::Get { .. }, Some(AppendOutput::Value { value })) => {
-                if value == state {
+                if state == value.as_str() {
                     Step::Unchanged
                 } else {
                     Step::Illegal
                 }
             }
             (AppendInput::Put { value, .. }, None | Some(AppendOutput::Done)) => {
-                Step::Changed(value.clone())
+                Step::Changed(state.replaced(value))
             }
             (AppendInput::Append { value, .. }, None | Some(AppendOutput::Done)) => {
                 if value.is_empty() {
                     return Step::Unchanged;
                 }
-                let mut next = String::with_capacity(state.len() + value.len());
-                next.push_str(state);
-                next.push_str(value);
-                Step::Changed(next)
+                Step::Changed(state.appended(value))
             }
             _ => Step::Illegal,
         }
@@ -124,8 +125,8 @@ impl Model for KvAppendModel {
         }
     }
 
-    fn describe_state(&self, label: &str, state: &String) -> String {
-        format!("{} = {}", quote(label), quote(state))
+    fn describe_state(&self, label: &str, state: &AppendValue) -> String {
+        format!("{} = {}", quote(label), quote(&state.to_string()))
     }
 
     fn describe_need(
