@@ -213,6 +213,12 @@ fn json_errors_name_the_line() {
         message.contains("operation 1") && message.contains("frob"),
         "{message}"
     );
+    let (line, message) = error_line(Format::Json, &with("{\"client\": 0, \"call\": 1, \"return\": 2, \"input\": {\"op\": \"set\", \"key\": \"k\"}, \"output\": null}"));
+    assert_eq!(line, 3);
+    assert!(message.contains("set needs the field `value`"), "{message}");
+    // A field the operation does not take is ignored, as it always was.
+    let extra = with("{\"client\": 0, \"call\": 3, \"return\": 4, \"input\": {\"op\": \"get\", \"key\": \"k\", \"value\": \"v\"}, \"output\": {\"kind\": \"value\", \"value\": null}}");
+    assert!(read(Format::Json, &extra).is_ok());
     let (line, message) = error_line(Format::Json, &with("{\"client\": 0, \"call\": 5, \"return\": 2, \"input\": {\"op\": \"get\", \"key\": \"k\"}, \"output\": null}"));
     assert_eq!(line, 3);
     assert!(message.contains("before its call"), "{message}");

@@ -14,7 +14,7 @@ use crate::model::{partition_by_key, Model, Partition, Step};
 
 /// A key-value request.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(tag = "op", rename_all = "snake_case", try_from = "KvInputFields")]
 pub enum KvInput {
     /// Read a key.
     Get { key: String },
@@ -35,6 +35,43 @@ impl KvInput {
             | KvInput::Contains { key }
             | KvInput::Remove { key } => key,
         }
+    }
+}
+
+/// A [`KvInput`] as it is read: one flat object, the JSON the derived internally tagged
+/// decoding reads, without its buffering of the object into an intermediate tree (a second
+/// copy of the decoders in the page's wasm). Like that decoding, it ignores fields an
+/// operation does not take (a `value` on a `get`).
+#[derive(Deserialize)]
+struct KvInputFields {
+    op: KvOpName,
+    key: String,
+    value: Option<String>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum KvOpName {
+    Get,
+    Set,
+    Contains,
+    Remove,
+}
+
+impl TryFrom<KvInputFields> for KvInput {
+    type Error = &'static str;
+
+    fn try_from(f: KvInputFields) -> Result<KvInput, &'static str> {
+        let key = f.key;
+        Ok(match f.op {
+            KvOpName::Set => KvInput::Set {
+                key,
+                value: f.value.ok_or("set needs the field `value`")?,
+            },
+            KvOpName::Get => KvInput::Get { key },
+            KvOpName::Contains => KvInput::Contains { key },
+            KvOpName::Remove => KvInput::Remove { key },
+        })
     }
 }
 

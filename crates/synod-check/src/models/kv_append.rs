@@ -15,7 +15,7 @@ pub use value::AppendValue;
 
 /// A request to the append store.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(tag = "op", rename_all = "snake_case", try_from = "AppendInputFields")]
 pub enum AppendInput {
     /// Read a key.
     Get { key: String },
@@ -33,6 +33,43 @@ impl AppendInput {
             | AppendInput::Put { key, .. }
             | AppendInput::Append { key, .. } => key,
         }
+    }
+}
+
+/// An [`AppendInput`] as it is read: one flat object (see `KvInput`'s fields for why), whose
+/// fields an operation does not take are ignored.
+#[derive(Deserialize)]
+struct AppendInputFields {
+    op: AppendOpName,
+    key: String,
+    value: Option<String>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum AppendOpName {
+    Get,
+    Put,
+    Append,
+}
+
+impl TryFrom<AppendInputFields> for AppendInput {
+    type Error = &'static str;
+
+    fn try_from(f: AppendInputFields) -> Result<AppendInput, &'static str> {
+        let key = f.key;
+        let value = || f.value.ok_or("put and append need the field `value`");
+        Ok(match f.op {
+            AppendOpName::Get => AppendInput::Get { key },
+            AppendOpName::Put => AppendInput::Put {
+                key,
+                value: value()?,
+            },
+            AppendOpName::Append => AppendInput::Append {
+                key,
+                value: value()?,
+            },
+        })
     }
 }
 

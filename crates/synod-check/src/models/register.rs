@@ -48,7 +48,11 @@ impl RegValue {
 
 /// A register request.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(
+    tag = "op",
+    rename_all = "snake_case",
+    try_from = "RegisterInputFields"
+)]
 pub enum RegisterInput {
     /// Read the value.
     Read,
@@ -56,6 +60,41 @@ pub enum RegisterInput {
     Write { value: RegValue },
     /// Set to `new` if the value is `expected`.
     Cas { expected: RegValue, new: RegValue },
+}
+
+/// A [`RegisterInput`] as it is read: one flat object (see `KvInput`'s fields for why), whose
+/// fields an operation does not take are ignored.
+#[derive(Deserialize)]
+struct RegisterInputFields {
+    op: RegisterOpName,
+    value: Option<RegValue>,
+    expected: Option<RegValue>,
+    new: Option<RegValue>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RegisterOpName {
+    Read,
+    Write,
+    Cas,
+}
+
+impl TryFrom<RegisterInputFields> for RegisterInput {
+    type Error = &'static str;
+
+    fn try_from(f: RegisterInputFields) -> Result<RegisterInput, &'static str> {
+        Ok(match f.op {
+            RegisterOpName::Read => RegisterInput::Read,
+            RegisterOpName::Write => RegisterInput::Write {
+                value: f.value.ok_or("write needs the field `value`")?,
+            },
+            RegisterOpName::Cas => RegisterInput::Cas {
+                expected: f.expected.ok_or("cas needs the field `expected`")?,
+                new: f.new.ok_or("cas needs the field `new`")?,
+            },
+        })
+    }
 }
 
 /// A register answer.
