@@ -1068,10 +1068,12 @@ impl Node {
     }
 
     /// The whole log as runs of slots in the same state, from slot 0 to the end of the log:
-    /// the snapshot, holes, applied, chosen and accepted stretches. Every slot below the
-    /// applied index was decided and applied in order, and stays in the log until a snapshot
-    /// covers it, so that stretch is one run without walking it; only the slots after it are
-    /// visited, and no command is formatted.
+    /// the snapshot, holes, applied, chosen and accepted stretches. Every slot below both the
+    /// applied index and the decided prefix was decided and applied in order, and stays in the
+    /// log until a snapshot covers it, so that stretch is one run without walking it; only the
+    /// slots after it are visited, and no command is formatted. (The applied index alone is
+    /// not enough: with the snapshot off-by-one bug a node applies past a slot it never
+    /// decided, and the strip must show that hole.)
     pub fn log_runs(&self) -> Vec<LogRun> {
         let e = self.engine();
         let applied = e.applied();
@@ -1087,7 +1089,7 @@ impl Node {
         };
         let compacted = e.snapshot_last().map_or(0, |last| last.0 + 1);
         push(0, compacted, SlotState::Snapshot);
-        let start = compacted.max(applied.0);
+        let start = compacted.max(applied.min(e.decided_upto()).0);
         push(compacted, start, SlotState::Applied);
         let mut next = start;
         let mut decided = e.decided().range(Slot(start)..).map(|(s, _)| *s).peekable();

@@ -90,6 +90,15 @@ pub(crate) fn path_at(text: &[u8], line: usize, column: usize) -> String {
         }
         i += 1;
     }
+    // serde_json reports a wrong-typed object or array before consuming its bracket: the
+    // value at the position has begun all the same.
+    if text[end.min(text.len())..]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| matches!(b, b'{' | b'['))
+    {
+        begin_value(&mut stack);
+    }
     let mut path = String::new();
     for frame in &stack {
         match frame {
@@ -186,6 +195,23 @@ mod tests {
         assert_eq!(
             got,
             "at inner.count: invalid value: integer `300`, expected u8"
+        );
+    }
+
+    #[test]
+    fn an_element_of_the_wrong_shape_is_named_by_its_index() {
+        let got = error(
+            r#"{"name": "a", "inner": {"count": 1}, "list": [{"count": 1, "tags": ["a", ["b"]]}]}"#,
+        );
+        assert_eq!(
+            got,
+            "at list[0].tags[1]: invalid type: sequence, expected a string"
+        );
+        let got =
+            error(r#"{"name": "a", "inner": {"count": 1}, "list": [{"count": 1, "tags": [{}]}]}"#);
+        assert_eq!(
+            got,
+            "at list[0].tags[0]: invalid type: map, expected a string"
         );
     }
 

@@ -19,9 +19,7 @@ use crate::import::{Imported, ImportedView};
 use crate::members;
 use crate::perf;
 use crate::share::Panel;
-use crate::state::{
-    takes_snapshots, Action, OpKind, Playground, Selection, Setup, LOG_SLOTS, SPEEDS,
-};
+use crate::state::{takes_snapshots, Action, OpKind, Playground, Selection, Setup, SPEEDS};
 use std::collections::BTreeSet;
 use std::rc::Rc;
 use synod_check::Verdict;
@@ -940,7 +938,6 @@ fn ClientPanel(props: &StateProps) -> Html {
     }
 }
 
-/// Every node side by side: promise, log (chosen, accepted, empty), applied index, table.
 /// The replicas side by side. The heading's verdict follows every frame; each replica's
 /// card is a [`ReplicaCard`] rendering on its own turn.
 #[component]
@@ -1002,10 +999,10 @@ fn ReplicaCard(props: &CardProps) -> Html {
         None => html! { <p class="down-note">{ "crashed: volatile state lost; the durable \
         promise and accepted values survive for the restart" }</p> },
         Some(v) => {
-            let start = v.log.len().saturating_sub(LOG_SLOTS);
-            let earlier = v.earlier_slots + start as u64;
+            // The picture holds the latest slots (`LOG_SLOTS`) and counts the ones before.
+            let earlier = v.earlier_slots;
             let runs = sim.log_runs(NodeId(i as u8)).unwrap_or_default();
-            let slots = v.log[start..].iter().map(|e| {
+            let slots = v.log.iter().map(|e| {
                 let s = e.slot.0;
                 let state = if e.chosen { "chosen" } else if e.command.is_some() { "accepted" } else { "empty" };
                 let title = match e.accepted_ballot {
@@ -1318,7 +1315,7 @@ fn StatsPanel(props: &StateProps) -> Html {
     let core = ["prepare", "promise", "accept", "accepted", "decide", "nack"];
     perf::panels_rendered("stats");
     let work = perf::figures();
-    let by_panel = perf::by_panel();
+    let by_panel = perf::by_panel_summary(&perf::by_panel());
     let rows = stats.sent.iter().map(|(k, v)| {
         html! {
             <tr key={k.clone()}><td><span class={classes!("swatch", k.clone())}></span>{ k }</td>
@@ -1360,10 +1357,10 @@ fn StatsPanel(props: &StateProps) -> Html {
                 data-total-frames={work.total.to_string()}
                 data-moving-ms={format!("{:.3}", work.moving_mean_ms)}
                 data-panels-ms={format!("{:.3}", work.panels_mean_ms)}
-                data-by-panel={perf::by_panel_summary(&by_panel)}>
+                data-by-panel={by_panel.clone()}>
                 { format!("Work per frame (advance + render): {}", perf::summary(&work)) }
                 if !by_panel.is_empty() {
-                    { format!("; mean of each side panel's turns: {}", perf::by_panel_summary(&by_panel)) }
+                    { format!("; mean of each side panel's turns: {by_panel}") }
                 }</p>
         </section>
     }

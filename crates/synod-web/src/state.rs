@@ -506,7 +506,7 @@ impl Playground {
             action_revision: 0,
             page: Page::default(),
         };
-        p.refresh();
+        p.refresh(true);
         Ok(p)
     }
 
@@ -536,7 +536,7 @@ impl Playground {
         p.view.playing = share.starts_playing();
         p.page = Page::from_view(&share.view);
         p.restore_controls();
-        p.refresh();
+        p.refresh(true);
         Ok(p)
     }
 
@@ -636,7 +636,7 @@ impl Playground {
         if self.page.read_only && action.changes_scenario() {
             self.notice =
                 Some("This view is read-only: it can be played and scrubbed, not changed.".into());
-            self.refresh();
+            self.refresh(true);
             return true;
         }
         match action {
@@ -752,7 +752,7 @@ impl Playground {
             Action::Banner(text) => self.page.banner = Some(text),
             Action::DismissBanner => self.page.banner = None,
         }
-        self.refresh();
+        self.refresh(true);
         true
     }
 
@@ -781,17 +781,18 @@ impl Playground {
             let target = sim.now().plus_us(advance_us);
             sim.run_until(target);
         }
-        self.refresh();
+        self.refresh(false);
         true
     }
 
-    /// Brings the horizon and the derived views up to date with the simulation.
-    fn refresh(&mut self) {
+    /// Brings the horizon and the derived views up to date with the simulation. `acted`: the
+    /// visitor did something (not a frame of play), so the checker runs at once.
+    fn refresh(&mut self, acted: bool) {
         let mut world = self.sim.0.borrow_mut();
         let w = &mut *world;
         self.horizon = self.horizon.max(w.sim.now());
         if !w.derived.is_current(&w.sim) {
-            w.derived.update(&w.sim, !self.view.playing);
+            w.derived.update(&w.sim, acted || !self.view.playing);
         }
         w.views = w.sim.node_views_recent(LOG_SLOTS);
     }

@@ -559,3 +559,26 @@ fn two_config_changes_lets_a_second_change_start_while_one_is_in_flight() {
         }
     }
 }
+
+/// With the snapshot off-by-one, a restarted node skips the slot after its snapshot: its
+/// applied index passes a slot it never decided, and the log's runs must show that slot
+/// missing, not applied (the strip is where the bug is seen).
+#[test]
+fn log_runs_show_the_slot_the_snapshot_off_by_one_skips() {
+    let mut c = cluster(3, Some(Bug::SnapshotOffByOne));
+    n1_leads(&mut c);
+    c.client(0, 0, 1, set("k", "before"));
+    c.deliver_all();
+    c.nodes[1].as_mut().unwrap().snapshot_now().unwrap();
+    c.drain(1);
+    c.crash(1);
+    c.client(0, 0, 2, set("k", "after"));
+    c.deliver_all();
+    c.restart(1);
+    let whole = c.node(1).view();
+    assert!(
+        whole.applied > whole.decided_upto,
+        "the bug applied past a hole: {whole:?}"
+    );
+    assert_eq!(c.node(1).log_runs(), runs_of(&whole));
+}

@@ -15,7 +15,7 @@ fn play_ms(p: &mut Playground, ms: u32) {
 pub(super) fn run_virtual(p: &mut Playground, us: u64) {
     let t = p.now().plus_us(us);
     p.sim.sim_mut().run_until(t);
-    p.refresh();
+    p.refresh(true);
 }
 
 pub(super) fn leader(p: &Playground) -> Option<NodeId> {
@@ -601,4 +601,27 @@ fn a_link_made_between_two_events_of_one_microsecond_reopens_between_them() {
     play_ms(&mut p, 100);
     p.apply(Action::Pause);
     assert_eq!(p.share_state().view.position_events, None);
+}
+
+/// While playing, the checker waits its interval between frames; any action of the
+/// visitor's, even mid-play, brings the verdict up to date at once.
+#[test]
+fn an_action_while_playing_brings_the_verdict_up_to_date() {
+    let mut p = Playground::new();
+    p.apply(Action::SetSpeed(1000));
+    p.apply(Action::Play);
+    let mut waited = false;
+    for i in 0..400u32 {
+        p.apply(Action::Frame {
+            now_ms: f64::from(i * 16),
+        });
+        if !p.derived().is_current(&p.sim()) {
+            waited = true;
+            break;
+        }
+    }
+    assert!(waited, "a frame left the check for later");
+    assert!(p.view.playing);
+    p.apply(Action::Select(None));
+    assert!(p.derived().is_current(&p.sim()), "checked at once");
 }

@@ -18,7 +18,10 @@
 //!
 //! The store is shared through `Rc<RefCell<..>>` because a model step sees one state and must
 //! return the next one with no other context. Nothing is ever removed from a store, and no
-//! borrow of it outlives a method of this module, so the `RefCell` never refuses one.
+//! borrow of it outlives a method of this module, so the `RefCell` never refuses one. A store
+//! grows with every model step that appends (the piece is stored before the interner finds
+//! that the state is not new), so it is bounded by the search budget times the length of an
+//! append, and it is dropped with its search.
 
 use std::cell::RefCell;
 use std::fmt;
