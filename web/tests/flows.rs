@@ -364,7 +364,7 @@ fn frame_budget_5_nodes_10_clients(b: &mut Browser) -> Result {
     b.wait_for("[data-testid='node-n5']")?;
     b.set_value("[data-testid='clients']", "10")?;
     b.wait_for("[data-testid='client-c10']")?;
-    b.set_value("[data-testid='latency']", "1000")?;
+    b.set_value("[data-testid='latency']", "2000")?;
     full_speed(b)?;
     // The browser's own work (script, style, layout, everything) over the measured stretch,
     // per frame: moving work from the page's code into the style engine must show here.

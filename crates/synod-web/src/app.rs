@@ -864,7 +864,7 @@ fn FaultPanel(props: &StateProps) -> Html {
                     value={per_mille(p.network.duplicate).to_string()}
                     onchange={slider(|v| Action::SetDuplicate(v as u32))} /></label>
             <label class="slider">{ format!("Latency up to {} ms", p.network.latency_max_us / 1000) }
-                <input type="range" min="5" max="1000" step="5" data-testid="latency"
+                <input type="range" min="5" max="2000" step="5" data-testid="latency"
                     value={(p.network.latency_max_us / 1000).to_string()}
                     onchange={slider(Action::SetLatency)} /></label>
         </div>
