@@ -92,7 +92,7 @@ pub(crate) fn path_at(text: &[u8], line: usize, column: usize) -> String {
     }
     // serde_json reports a wrong-typed object or array before consuming its bracket: the
     // value at the position has begun all the same.
-    if text[end.min(text.len())..]
+    if text[end..]
         .iter()
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| matches!(b, b'{' | b'['))
