@@ -1098,6 +1098,9 @@ fn Timeline(props: &StateProps) -> Html {
     // attributes of every bar crossing the edge on every frame).
     let ax = |t: u64| round1(t as f64 / TIMELINE_WINDOW_US as f64 * w);
     let shift = format!("translate({},0)", Tenths(-ax(start)));
+    let window_tenths = round1(w);
+    // The present, where the window ends: its right edge once a whole window has passed.
+    let present = x(now);
     let height = top + clients as f64 * row_h + 4.0;
     // One listener for every bar, which carries its history index in `data-op`.
     let on_op = {
@@ -1115,11 +1118,15 @@ fn Timeline(props: &StateProps) -> Html {
         .filter(|(_, e)| e.ret.map_or(now, |r| r.as_us()) >= start)
         .map(|(i, e)| {
             let x1 = ax(e.call.as_us());
-            let end = match e.outcome {
-                Outcome::Unknown => now,
-                _ => e.ret.map_or(now, |r| r.as_us()),
+            // An operation still open (pending, or given up on with an unknown outcome)
+            // runs to the present, which is the window's right edge: its bar is drawn a whole
+            // window long and the clip cuts it there, so it does not change from frame to
+            // frame as the present moves (its width was rewritten on every frame, for every
+            // client waiting).
+            let x2 = match (&e.outcome, e.ret) {
+                (Outcome::Pending | Outcome::Unknown, _) | (_, None) => x1 + window_tenths,
+                (_, Some(r)) => ax(r.as_us()).max(x1 + 30),
             };
-            let x2 = ax(end).max(x1 + 30);
             let point = check.points.get(&i).map(|t| ax(t.as_us()));
             html! {
                 <BarView key={i} index={i} {x1} {x2}
@@ -1180,7 +1187,7 @@ fn Timeline(props: &StateProps) -> Html {
                 { for rows }
                 <g class="config-bands">{ for bands }</g>
                 <clipPath id="timeline-window">
-                    <rect x="0" y="0" width={f1(w)} height={f1(height)} />
+                    <rect x="0" y="0" width={f1(present)} height={f1(height)} />
                 </clipPath>
                 <g clip-path="url(#timeline-window)">
                     <g class="markers" transform={shift.clone()}>{ for markers }</g>

@@ -6,8 +6,8 @@
 //! by attribute with the previous frame's and write the one that changed: most of a frame's
 //! work. Here the dots are plain data ([`Dot`]), and a [`Layer`] remembers what it drew last:
 //! [`plan`] compares the two lists and yields only the [`Change`]s (a dot to remove, to add,
-//! or to update, and which of its attributes), which [`Layer::draw`] applies to the SVG group
-//! with direct DOM calls. The elements are exactly those Yew used to build (`g.msg` with its
+//! or to update, and which of its attributes), which [`Layer::draw`] hands, batched, to a
+//! small script that owns the dots' elements (`DotLayer`, below). The elements are exactly those Yew used to build (`g.msg` with its
 //! test id, `data-msg` and `data-kind`, a hit circle, the dot, the label), so clicks reach
 //! the group's one listener and find the message by `data-msg` as before.
 //!
@@ -17,7 +17,6 @@
 
 use std::collections::BTreeMap;
 use synod_sim::MsgId;
-use wasm_bindgen::JsCast;
 
 /// One message dot: plain, comparable data.
 #[derive(Clone, Debug, PartialEq)]
@@ -164,62 +163,194 @@ impl std::fmt::Display for Tenths {
     }
 }
 
-/// The elements of one drawn dot.
-#[derive(Debug)]
-struct Drawn {
-    group: web_sys::Element,
-    /// The group's translation as an object of the SVG DOM: moving the dot sets its two
-    /// numbers, where writing the `transform` attribute formats a string, copies it out of
-    /// wasm and has the browser parse it again, for every dot on every frame (a third of the
-    /// page's script time). The attribute reads back the same way. `None` where the browser
-    /// gave no such object: the attribute is written instead.
-    translate: Option<web_sys::SvgTransform>,
-    body: web_sys::Element,
-    label: Option<web_sys::Element>,
+/// The script half of the layer: it owns the dots' elements, keyed by message id, and
+/// applies a frame's changes in as few calls across the wasm boundary as the changes allow.
+/// Moving every dot is one call with two typed arrays (ids, then x and y pairs) instead of a
+/// call per dot; a new dot is one call that takes its group from a pool of removed ones of
+/// the same shape (or builds one) and sets what differs. Per dot, every call from wasm into
+/// the DOM goes through generated glue that copies strings and guards exceptions, which
+/// made the layer a quarter of a busy frame.
+///
+/// The elements are exactly those the layer always drew: `g.msg` with its test id,
+/// `data-msg` and `data-kind`, a hit circle, the dot (a circle, or a rect for a block), and
+/// the label when there is one. The group is moved through its `SVGTransform` (the
+/// `transform` attribute reads back as `translate(x y)`), or by writing the attribute where
+/// the browser gives no such object.
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+const SVG = "http://www.w3.org/2000/svg";
+const POOLED = 256;
+export class DotLayer {
+  constructor(parent) {
+    this.parent = parent;
+    this.dots = new Map();
+    this.pool = [[], []];
+  }
+  make(block) {
+    const reused = this.pool[block ? 1 : 0].pop();
+    if (reused) return reused;
+    const doc = this.parent.ownerDocument;
+    const g = doc.createElementNS(SVG, "g");
+    g.setAttribute("transform", "translate(0,0)");
+    const hit = doc.createElementNS(SVG, "circle");
+    hit.setAttribute("class", "hit");
+    hit.setAttribute("r", "18");
+    let body;
+    if (block) {
+      body = doc.createElementNS(SVG, "rect");
+      for (const [k, v] of [["x", "-16"], ["y", "-12"], ["width", "32"], ["height", "24"], ["rx", "3"]]) {
+        body.setAttribute(k, v);
+      }
+    } else {
+      body = doc.createElementNS(SVG, "circle");
+      body.setAttribute("r", "11");
+    }
+    body.setAttribute("class", "dot");
+    g.append(hit, body);
+    let t = null;
+    try { t = g.transform.baseVal.getItem(0); } catch (_) { t = null; }
+    return { g, t, body, label: null, block };
+  }
+  place(d, x, y) {
+    if (d.t) d.t.setTranslate(x, y);
+    else d.g.setAttribute("transform", `translate(${x},${y})`);
+  }
+  add(id, before, cls, kind, x, y, block, ring, label) {
+    const d = this.make(block);
+    const g = d.g;
+    g.setAttribute("class", cls);
+    g.setAttribute("data-testid", "msg-" + id);
+    g.setAttribute("data-msg", String(id));
+    g.setAttribute("data-kind", kind);
+    this.place(d, x, y);
+    this.ring(id, ring, d);
+    this.label(id, label, d);
+    const next = before >= 0 ? this.dots.get(before) : undefined;
+    this.parent.insertBefore(g, next ? next.g : null);
+    this.dots.set(id, d);
+  }
+  remove(ids) {
+    for (const id of ids) {
+      const d = this.dots.get(id);
+      if (!d) continue;
+      d.g.remove();
+      this.dots.delete(id);
+      const pool = this.pool[d.block ? 1 : 0];
+      if (pool.length < POOLED) pool.push(d);
+    }
+  }
+  move(ids, xy) {
+    for (let i = 0; i < ids.length; i++) {
+      const d = this.dots.get(ids[i]);
+      if (d) this.place(d, xy[2 * i], xy[2 * i + 1]);
+    }
+  }
+  restyle(id, cls) {
+    const d = this.dots.get(id);
+    if (d) d.g.setAttribute("class", cls);
+  }
+  ring(id, ring, d = this.dots.get(id)) {
+    if (!d) return;
+    if (ring === undefined) d.body.removeAttribute("style");
+    else d.body.setAttribute("style", ring);
+  }
+  label(id, text, d = this.dots.get(id)) {
+    if (!d) return;
+    if (text === undefined) {
+      if (d.label) { d.label.remove(); d.label = null; }
+      return;
+    }
+    if (!d.label) {
+      d.label = this.parent.ownerDocument.createElementNS(SVG, "text");
+      d.label.setAttribute("class", "msg-label");
+      d.label.setAttribute("y", "-17");
+      d.g.append(d.label);
+    }
+    d.label.textContent = text;
+  }
+}
+"#)]
+extern "C" {
+    type DotLayer;
+    #[wasm_bindgen::prelude::wasm_bindgen(constructor)]
+    fn new(parent: &web_sys::Element) -> DotLayer;
+    #[allow(clippy::too_many_arguments)]
+    #[wasm_bindgen::prelude::wasm_bindgen(method, catch)]
+    fn add(
+        this: &DotLayer,
+        id: f64,
+        before: f64,
+        class: &str,
+        kind: &str,
+        x: f32,
+        y: f32,
+        block: bool,
+        ring: Option<String>,
+        label: Option<String>,
+    ) -> Result<(), wasm_bindgen::JsValue>;
+    #[wasm_bindgen::prelude::wasm_bindgen(method, catch)]
+    fn remove(this: &DotLayer, ids: &[f64]) -> Result<(), wasm_bindgen::JsValue>;
+    #[wasm_bindgen::prelude::wasm_bindgen(method, js_name = "move", catch)]
+    fn move_to(this: &DotLayer, ids: &[f64], xy: &[f32]) -> Result<(), wasm_bindgen::JsValue>;
+    #[wasm_bindgen::prelude::wasm_bindgen(method, catch)]
+    fn restyle(this: &DotLayer, id: f64, class: &str) -> Result<(), wasm_bindgen::JsValue>;
+    #[wasm_bindgen::prelude::wasm_bindgen(method, catch)]
+    fn ring(this: &DotLayer, id: f64, ring: Option<String>) -> Result<(), wasm_bindgen::JsValue>;
+    #[wasm_bindgen::prelude::wasm_bindgen(method, catch)]
+    fn label(this: &DotLayer, id: f64, text: Option<String>) -> Result<(), wasm_bindgen::JsValue>;
+}
+
+/// A message id as the script keys it (ids stay far below 2^53).
+fn key(id: MsgId) -> f64 {
+    id.0 as f64
 }
 
 /// The dots as drawn into one SVG group, and the data they were drawn from.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Layer {
-    parent: Option<web_sys::Element>,
+    drawn: Option<(web_sys::Element, DotLayer)>,
     dots: BTreeMap<MsgId, Dot>,
-    drawn: BTreeMap<MsgId, Drawn>,
 }
 
-const SVG: &str = "http://www.w3.org/2000/svg";
+impl std::fmt::Debug for Layer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Layer")
+            .field("parent", &self.drawn.as_ref().map(|(p, _)| p))
+            .field("dots", &self.dots)
+            .finish()
+    }
+}
 
 impl Layer {
     /// Brings the group `parent` from the dots drawn last to `dots`.
     pub fn draw(&mut self, parent: &web_sys::Element, dots: &[Dot]) {
-        if !self
-            .parent
+        let same = self
+            .drawn
             .as_ref()
-            .is_some_and(|p| p.is_same_node(Some(parent)))
-        {
+            .is_some_and(|(p, _)| p.is_same_node(Some(parent)));
+        if !same {
             // A new group (the view was shown again): nothing of ours is in it.
             self.dots.clear();
-            self.drawn.clear();
-            self.parent = Some(parent.clone());
+            self.drawn = Some((parent.clone(), DotLayer::new(parent)));
         }
-        let Some(document) = parent.owner_document() else {
+        let Some((_, layer)) = &self.drawn else {
             return;
         };
-        for change in plan(&self.dots, dots) {
-            match change {
-                Change::Remove(id) => {
-                    if let Some(d) = self.drawn.remove(&id) {
-                        d.group.remove();
-                    }
-                }
-                Change::Add { index, before } => {
-                    let dot = &dots[index];
-                    let Some(d) = create(&document, dot) else {
-                        continue;
-                    };
-                    let next = before.and_then(|b| self.drawn.get(&b)).map(|n| &n.group);
-                    let _ = parent.insert_before(&d.group, next.map(|n| n.as_ref()));
-                    self.drawn.insert(dot.id, d);
-                }
+        let changes = plan(&self.dots, dots);
+        let removed: Vec<f64> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Remove(id) => Some(key(*id)),
+                _ => None,
+            })
+            .collect();
+        if !removed.is_empty() {
+            let _ = layer.remove(&removed);
+        }
+        let (mut ids, mut xy) = (Vec::new(), Vec::new());
+        let mut failed = std::collections::BTreeSet::new();
+        for change in &changes {
+            match *change {
+                Change::Remove(_) => {}
                 Change::Update {
                     index,
                     moved,
@@ -228,130 +359,52 @@ impl Layer {
                     label,
                 } => {
                     let dot = &dots[index];
-                    if let Some(d) = self.drawn.get_mut(&dot.id) {
-                        update(&document, d, dot, moved, class, ring, label);
+                    let id = key(dot.id);
+                    if moved {
+                        let (x, y) = dot.translation();
+                        ids.push(id);
+                        xy.extend([x, y]);
+                    }
+                    if class {
+                        let _ = layer.restyle(id, &dot.class());
+                    }
+                    if ring {
+                        let _ = layer.ring(id, dot.ring());
+                    }
+                    if label {
+                        let _ = layer.label(id, dot.label.clone());
+                    }
+                }
+                Change::Add { index, before } => {
+                    let dot = &dots[index];
+                    let (x, y) = dot.translation();
+                    let made = layer.add(
+                        key(dot.id),
+                        before.map_or(-1.0, key),
+                        &dot.class(),
+                        dot.kind,
+                        x,
+                        y,
+                        dot.is_block(),
+                        dot.ring(),
+                        dot.label.clone(),
+                    );
+                    if made.is_err() {
+                        failed.insert(dot.id);
                     }
                 }
             }
+        }
+        if !ids.is_empty() {
+            let _ = layer.move_to(&ids, &xy);
         }
         // Only what is on the page counts as drawn: a dot whose elements could not be made is
         // planned as new again next frame.
         self.dots = dots
             .iter()
-            .filter(|d| self.drawn.contains_key(&d.id))
+            .filter(|d| !failed.contains(&d.id))
             .map(|d| (d.id, d.clone()))
             .collect();
-    }
-}
-
-fn svg(
-    document: &web_sys::Document,
-    tag: &str,
-    attrs: &[(&str, &str)],
-) -> Option<web_sys::Element> {
-    let e = document.create_element_ns(Some(SVG), tag).ok()?;
-    for (k, v) in attrs {
-        let _ = e.set_attribute(k, v);
-    }
-    Some(e)
-}
-
-fn create(document: &web_sys::Document, dot: &Dot) -> Option<Drawn> {
-    let id = dot.id.0.to_string();
-    let group = svg(
-        document,
-        "g",
-        &[
-            ("class", &dot.class()),
-            ("data-testid", &format!("msg-{id}")),
-            ("data-msg", &id),
-            ("data-kind", dot.kind),
-            ("transform", &dot.transform()),
-        ],
-    )?;
-    let hit = svg(document, "circle", &[("class", "hit"), ("r", "18")])?;
-    let body = if dot.is_block() {
-        svg(
-            document,
-            "rect",
-            &[
-                ("class", "dot"),
-                ("x", "-16"),
-                ("y", "-12"),
-                ("width", "32"),
-                ("height", "24"),
-                ("rx", "3"),
-            ],
-        )?
-    } else {
-        svg(document, "circle", &[("class", "dot"), ("r", "11")])?
-    };
-    if let Some(ring) = dot.ring() {
-        let _ = body.set_attribute("style", &ring);
-    }
-    let _ = group.append_child(&hit);
-    let _ = group.append_child(&body);
-    let translate = group
-        .dyn_ref::<web_sys::SvgGraphicsElement>()
-        .and_then(|g| g.transform().base_val().get_item(0).ok());
-    let mut drawn = Drawn {
-        group,
-        translate,
-        body,
-        label: None,
-    };
-    set_label(document, &mut drawn, dot.label.as_deref());
-    Some(drawn)
-}
-
-fn update(
-    document: &web_sys::Document,
-    d: &mut Drawn,
-    dot: &Dot,
-    moved: bool,
-    class: bool,
-    ring: bool,
-    label: bool,
-) {
-    if moved {
-        let (x, y) = dot.translation();
-        let set = d
-            .translate
-            .as_ref()
-            .is_some_and(|t| t.set_translate(x, y).is_ok());
-        if !set {
-            let _ = d.group.set_attribute("transform", &dot.transform());
-        }
-    }
-    if class {
-        let _ = d.group.set_attribute("class", &dot.class());
-    }
-    if ring {
-        let _ = match dot.ring() {
-            Some(r) => d.body.set_attribute("style", &r),
-            None => d.body.remove_attribute("style"),
-        };
-    }
-    if label {
-        set_label(document, d, dot.label.as_deref());
-    }
-}
-
-fn set_label(document: &web_sys::Document, d: &mut Drawn, label: Option<&str>) {
-    match (label, &d.label) {
-        (Some(text), Some(e)) => e.set_text_content(Some(text)),
-        (Some(text), None) => {
-            if let Some(e) = svg(document, "text", &[("class", "msg-label"), ("y", "-17")]) {
-                e.set_text_content(Some(text));
-                let _ = d.group.append_child(&e);
-                d.label = Some(e);
-            }
-        }
-        (None, Some(e)) => {
-            e.remove();
-            d.label = None;
-        }
-        (None, None) => {}
     }
 }
 
