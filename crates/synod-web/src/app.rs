@@ -517,7 +517,7 @@ fn ClusterView(props: &StateProps) -> Html {
         // child's effects before its parent's), so the frame's measurement includes it.
         use_effect(move || {
             if let Some(group) = messages_ref.cast::<web_sys::Element>() {
-                layer.borrow_mut().draw(&group, &dots);
+                layer.borrow_mut().draw(&group, dots);
             }
         });
     }

@@ -15,7 +15,6 @@
 //! change order: a new dot goes just before the next dot of the new list, and the layer
 //! inserts new dots from the last to the first so that this next dot is always in place.
 
-use std::collections::BTreeMap;
 use synod_sim::MsgId;
 
 /// One message dot: plain, comparable data.
@@ -97,51 +96,51 @@ pub enum Change {
     },
 }
 
-/// The changes that turn the dots drawn (`old`, by id) into `new` (in the simulator's
-/// order, ascending ids), in the order they must be applied: removals, updates, then
-/// additions from the last to the first. Unchanged dots yield nothing.
-pub fn plan(old: &BTreeMap<MsgId, Dot>, new: &[Dot]) -> Vec<Change> {
+/// The changes that turn the dots drawn (`old`) into `new`, both in the simulator's order
+/// (ascending ids), in the order they must be applied: removals, updates, then additions
+/// from the last to the first. Unchanged dots yield nothing. One walk through both lists.
+pub fn plan(old: &[Dot], new: &[Dot]) -> Vec<Change> {
     debug_assert!(
-        new.windows(2).all(|w| w[0].id < w[1].id),
+        new.windows(2).all(|w| w[0].id < w[1].id) && old.windows(2).all(|w| w[0].id < w[1].id),
         "dots out of order"
     );
-    let mut changes = Vec::new();
-    let mut kept = std::collections::BTreeSet::new();
+    let mut removes = Vec::new();
     let mut updates = Vec::new();
     let mut adds = Vec::new();
+    let mut old = old.iter().peekable();
     for (index, dot) in new.iter().enumerate() {
-        match old.get(&dot.id) {
+        while let Some(gone) = old.next_if(|w| w.id < dot.id) {
+            removes.push(Change::Remove(gone.id));
+        }
+        match old.next_if(|w| w.id == dot.id) {
             // The kind cannot change in place (it decides the shape: a dot is a circle, a
             // block a rect); a message never changes kind, but the layer need not know that.
             Some(was) if was.kind == dot.kind => {
-                kept.insert(dot.id);
-                let update = Change::Update {
-                    index,
-                    moved: (was.x, was.y) != (dot.x, dot.y),
-                    class: was.class_state() != dot.class_state(),
-                    ring: was.hue != dot.hue,
-                    label: was.label != dot.label,
-                };
-                if let Change::Update {
-                    moved: false,
-                    class: false,
-                    ring: false,
-                    label: false,
-                    ..
-                } = update
-                {
-                    continue;
+                let (moved, class, ring, label) = (
+                    (was.x, was.y) != (dot.x, dot.y),
+                    was.class_state() != dot.class_state(),
+                    was.hue != dot.hue,
+                    was.label != dot.label,
+                );
+                if moved || class || ring || label {
+                    updates.push(Change::Update {
+                        index,
+                        moved,
+                        class,
+                        ring,
+                        label,
+                    });
                 }
-                updates.push(update);
             }
-            _ => adds.push(index),
+            Some(was) => {
+                removes.push(Change::Remove(was.id));
+                adds.push(index);
+            }
+            None => adds.push(index),
         }
     }
-    changes.extend(
-        old.keys()
-            .filter(|id| !kept.contains(*id))
-            .map(|id| Change::Remove(*id)),
-    );
+    removes.extend(old.map(|gone| Change::Remove(gone.id)));
+    let mut changes = removes;
     changes.extend(updates);
     changes.extend(adds.into_iter().rev().map(|index| Change::Add {
         index,
@@ -308,7 +307,8 @@ fn key(id: MsgId) -> f64 {
 #[derive(Default)]
 pub struct Layer {
     drawn: Option<(web_sys::Element, DotLayer)>,
-    dots: BTreeMap<MsgId, Dot>,
+    /// What is drawn, in the simulator's order.
+    dots: Vec<Dot>,
 }
 
 impl std::fmt::Debug for Layer {
@@ -321,8 +321,9 @@ impl std::fmt::Debug for Layer {
 }
 
 impl Layer {
-    /// Brings the group `parent` from the dots drawn last to `dots`.
-    pub fn draw(&mut self, parent: &web_sys::Element, dots: &[Dot]) {
+    /// Brings the group `parent` from the dots drawn last to `dots` (in the simulator's
+    /// order), which it keeps.
+    pub fn draw(&mut self, parent: &web_sys::Element, mut dots: Vec<Dot>) {
         let same = self
             .drawn
             .as_ref()
@@ -335,7 +336,7 @@ impl Layer {
         let Some((_, layer)) = &self.drawn else {
             return;
         };
-        let changes = plan(&self.dots, dots);
+        let changes = plan(&self.dots, &dots);
         let removed: Vec<f64> = changes
             .iter()
             .filter_map(|c| match c {
@@ -400,11 +401,10 @@ impl Layer {
         }
         // Only what is on the page counts as drawn: a dot whose elements could not be made is
         // planned as new again next frame.
-        self.dots = dots
-            .iter()
-            .filter(|d| !failed.contains(&d.id))
-            .map(|d| (d.id, d.clone()))
-            .collect();
+        if !failed.is_empty() {
+            dots.retain(|d| !failed.contains(&d.id));
+        }
+        self.dots = dots;
     }
 }
 
@@ -427,8 +427,8 @@ mod tests {
         }
     }
 
-    fn drawn(dots: &[Dot]) -> BTreeMap<MsgId, Dot> {
-        dots.iter().map(|d| (d.id, d.clone())).collect()
+    fn drawn(dots: &[Dot]) -> Vec<Dot> {
+        dots.to_vec()
     }
 
     /// Applies a plan to a list of ids the way the layer applies it to the DOM.

@@ -32,10 +32,13 @@ thread_local! {
 pub fn now_ms() -> f64 {
     #[cfg(target_arch = "wasm32")]
     {
-        web_sys::window()
-            .and_then(|w| w.performance())
-            .map(|p| p.now())
-            .unwrap_or_default()
+        // Looked up once: finding the window and its performance object costs several
+        // calls out of wasm, three times a frame.
+        thread_local! {
+            static PERFORMANCE: Option<web_sys::Performance> =
+                web_sys::window().and_then(|w| w.performance());
+        }
+        PERFORMANCE.with(|p| p.as_ref().map(|p| p.now()).unwrap_or_default())
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
