@@ -460,6 +460,11 @@ fn frame_budget_5_nodes_10_clients(b: &mut Browser) -> Result {
         serde_json::Value::Object(browser.clone())
     );
     println!("    without the side panels: {perf_without}");
+    println!(
+        "    slowest frames: {}; without the side panels: {}",
+        figures["slowest"].as_str().unwrap_or_default(),
+        figures_without["slowest"].as_str().unwrap_or_default()
+    );
     let saved = serde_json::json!({
         "first_render_ms": first_in_page,
         "first_render_webdriver_ms": first.as_secs_f64() * 1000.0,
@@ -478,7 +483,10 @@ fn frame_figures(b: &mut Browser) -> Result<serde_json::Value> {
     b.script(
         "const d = document.querySelector(\"[data-testid='perf']\").dataset; \
          return {mean_ms: Number(d.meanMs), advance_mean_ms: Number(d.advanceMs), \
-                 p95_ms: Number(d.p95Ms), max_ms: Number(d.maxMs), frames: Number(d.frames), \
+                 p95_ms: Number(d.p95Ms), p99_ms: Number(d.p99Ms), max_ms: Number(d.maxMs), \
+                 over_budget: Number(d.overBudget), slowest: d.slowest, frames: Number(d.frames), \
+                 check_mean_ms: Number(d.checkMeanMs), check_max_ms: Number(d.checkMaxMs), \
+                 checks: Number(d.checks), \
                  moving_mean_ms: Number(d.movingMs), panels_mean_ms: Number(d.panelsMs)};",
     )
 }

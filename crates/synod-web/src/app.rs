@@ -56,6 +56,24 @@ pub fn use_animation_clock(dispatcher: UseReducerDispatcher<Playground>) {
     });
 }
 
+/// Runs the checker in a task of its own once a frame left it due: a check re-reads the
+/// whole history (a few milliseconds for a busy minute), which would make the frame it fell
+/// in the slowest of the run. Between frames it delays nothing the visitor sees.
+#[hook]
+fn use_checker_between_frames(due: bool, dispatcher: UseReducerDispatcher<Playground>) {
+    let scheduled = use_mut_ref(|| false);
+    use_effect(move || {
+        if due && !*scheduled.borrow() {
+            *scheduled.borrow_mut() = true;
+            gloo_timers::callback::Timeout::new(0, move || {
+                *scheduled.borrow_mut() = false;
+                dispatcher.dispatch(Action::Check);
+            })
+            .forget();
+        }
+    });
+}
+
 /// Keyboard shortcuts for playback, listened to on the whole document. Keys typed into
 /// inputs are left alone.
 #[hook]
@@ -111,6 +129,7 @@ pub fn App() -> Html {
         Callback::from(move |()| imported.set(None))
     };
     use_effect(perf::frame_rendered);
+    use_checker_between_frames(state.check_due(), state.dispatcher());
     use_effect_with((), |_| perf::first_rendered());
     let rev = state.revision;
     let panel_rev = |panel| state.panel_revision(panel);
@@ -344,18 +363,44 @@ struct ControlsProps {
 /// Playback: play, pause, step, next completion, speed and the scrubber.
 #[component]
 fn Controls(props: &ControlsProps) -> Html {
-    let d = &props.dispatch;
-    let on_speed = d.reform(|e: Event| {
-        let input: HtmlSelectElement = e.target_unchecked_into();
-        Action::SetSpeed(input.value().parse().unwrap_or(100))
-    });
-    let on_scrub = d.reform(|e: Event| {
+    let on_scrub = props.dispatch.reform(|e: Event| {
         let input: HtmlInputElement = e.target_unchecked_into();
         Action::Scrub(input.value().parse::<u64>().unwrap_or(0) * 1000)
     });
     let past = props.now < props.horizon;
     html! {
         <div class="controls">
+            <Playback playing={props.playing} speed={props.speed} dispatch={props.dispatch.clone()} />
+            <input type="range" class="scrubber" data-testid="scrubber" aria-label="moment"
+                min="0" max={(props.horizon.as_us() / 1000).to_string()}
+                value={(props.now.as_us() / 1000).to_string()} onchange={on_scrub} />
+            <span class={classes!("clock", past.then_some("past"))} data-testid="clock">
+                { format!("t = {}", time(props.now)) }
+                if past && props.can_act { { format!(" (of {}; acting here forks the future)", time(props.horizon)) } }
+                if past && !props.can_act { { format!(" (of {})", time(props.horizon)) } }
+            </span>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct PlaybackProps {
+    playing: bool,
+    speed: u32,
+    dispatch: Callback<Action>,
+}
+
+/// The playback buttons and the speed: a component of their own, so that the frames that
+/// only move the clock and the scrubber skip them.
+#[component]
+fn Playback(props: &PlaybackProps) -> Html {
+    let d = &props.dispatch;
+    let on_speed = d.reform(|e: Event| {
+        let input: HtmlSelectElement = e.target_unchecked_into();
+        Action::SetSpeed(input.value().parse().unwrap_or(100))
+    });
+    html! {
+        <>
             <button data-testid="play" title="Play or pause (space)"
                 onclick={d.reform(|_| Action::TogglePlay)}>
                 { if props.playing { "Pause" } else { "Play" } }
@@ -371,15 +416,7 @@ fn Controls(props: &ControlsProps) -> Html {
                     }) }
                 </select>
             </label>
-            <input type="range" class="scrubber" data-testid="scrubber" aria-label="moment"
-                min="0" max={(props.horizon.as_us() / 1000).to_string()}
-                value={(props.now.as_us() / 1000).to_string()} onchange={on_scrub} />
-            <span class={classes!("clock", past.then_some("past"))} data-testid="clock">
-                { format!("t = {}", time(props.now)) }
-                if past && props.can_act { { format!(" (of {}; acting here forks the future)", time(props.horizon)) } }
-                if past && !props.can_act { { format!(" (of {})", time(props.horizon)) } }
-            </span>
-        </div>
+        </>
     }
 }
 
@@ -1091,11 +1128,12 @@ fn Timeline(props: &StateProps) -> Html {
     let f = focus(p, &sim);
     let (w, row_h, top) = (1000.0, 40.0, 40.0);
     let x = |t: u64| (t.saturating_sub(start)) as f64 / TIMELINE_WINDOW_US as f64 * w;
-    // Bars and markers are placed at their absolute times (in tenths) inside groups shifted
-    // back by the window's start and clipped to the window: as the window slides, only the
-    // shift and the bars still growing change. A bar leaving on the left is cut by the clip,
-    // not shortened, so a finished bar never changes again (shortening it rewrote a few
-    // attributes of every bar crossing the edge on every frame).
+    // Bars and markers are placed at their absolute times (in tenths) inside one group
+    // shifted back by the window's start and clipped to the window: as the window slides,
+    // only the shift changes. A bar leaving on the left is cut by the clip, not shortened,
+    // and an open one is cut at the present, so a bar changes only when its operation ends
+    // (shortening and growing bars rewrote attributes of every bar at either edge on every
+    // frame).
     let ax = |t: u64| round1(t as f64 / TIMELINE_WINDOW_US as f64 * w);
     let shift = format!("translate({},0)", Tenths(-ax(start)));
     let window_tenths = round1(w);
@@ -1190,8 +1228,10 @@ fn Timeline(props: &StateProps) -> Html {
                     <rect x="0" y="0" width={f1(present)} height={f1(height)} />
                 </clipPath>
                 <g clip-path="url(#timeline-window)">
-                    <g class="markers" transform={shift.clone()}>{ for markers }</g>
-                    <g class="bars" onclick={on_op} transform={shift}>{ for bars }</g>
+                    <g class="window" transform={shift}>
+                        <g class="markers">{ for markers }</g>
+                        <g class="bars" onclick={on_op}>{ for bars }</g>
+                    </g>
                 </g>
             </svg>
             if check.verdict == Some(Verdict::NotLinearizable) {
@@ -1360,11 +1400,14 @@ fn StatsPanel(props: &StateProps) -> Html {
                 { " (the same scenario replayed to the same moment gives the same hash)" }</p>
             <p class="hint" data-testid="perf" data-mean-ms={format!("{:.3}", work.mean_ms)}
                 data-advance-ms={format!("{:.3}", work.advance_ms)} data-p95-ms={format!("{:.3}", work.p95_ms)}
+                data-p99-ms={format!("{:.3}", work.p99_ms)} data-over-budget={work.over_budget.to_string()}
+                data-check-mean-ms={format!("{:.3}", work.check_mean_ms)}
+                data-check-max-ms={format!("{:.3}", work.check_max_ms)} data-checks={work.checks_total.to_string()}
                 data-max-ms={format!("{:.3}", work.max_ms)} data-frames={work.frames.to_string()}
                 data-total-frames={work.total.to_string()}
                 data-moving-ms={format!("{:.3}", work.moving_mean_ms)}
                 data-panels-ms={format!("{:.3}", work.panels_mean_ms)}
-                data-by-panel={by_panel.clone()}>
+                data-by-panel={by_panel.clone()} data-slowest={perf::slowest(5)}>
                 { format!("Work per frame (advance + render): {}", perf::summary(&work)) }
                 if !by_panel.is_empty() {
                     { format!("; mean of each side panel's turns: {by_panel}") }

@@ -86,6 +86,8 @@ pub struct Derived {
     scanned: usize,
     settled: usize,
     checked_at: Option<Time>,
+    /// A frame found the checker's interval passed: the check waits for its own task.
+    due: bool,
     pub markers: Vec<Marker>,
     /// The log slot that served each command (first node to apply it).
     pub slot_of: BTreeMap<CommandId, u64>,
@@ -172,8 +174,9 @@ impl Derived {
     }
 
     /// Reads the new trace records and re-checks the history if an operation settled: at
-    /// once when `at_once` (the page is paused, or the visitor acted), else when the interval
-    /// since the last check has passed.
+    /// once when `at_once` (the page is paused, or the visitor acted); else, once the
+    /// interval since the last check has passed, the check falls due and waits for
+    /// [`Self::run_due_check`] (the page runs it between frames, not in one).
     pub fn update(&mut self, sim: &Simulation, at_once: bool) {
         let trace = sim.trace();
         for r in &trace[self.scanned.min(trace.len())..] {
@@ -181,15 +184,38 @@ impl Derived {
         }
         self.scanned = trace.len();
         let settled = settled(sim.history());
-        let due = at_once
-            || self.checked_at.is_none_or(|t| {
-                sim.now().as_us() >= t.as_us() + check_interval_us(settled) || sim.now() < t
-            });
-        if settled != self.settled && due {
-            self.settled = settled;
-            self.checked_at = Some(sim.now());
-            self.check = check_view(sim.history());
+        if settled == self.settled {
+            return;
         }
+        if at_once {
+            self.check_now(sim, settled);
+            return;
+        }
+        self.due = self.checked_at.is_none_or(|t| {
+            sim.now().as_us() >= t.as_us() + check_interval_us(settled) || sim.now() < t
+        });
+    }
+
+    /// Whether an update left a check due.
+    pub fn check_due(&self) -> bool {
+        self.due
+    }
+
+    /// Runs the check an update left due, on the history as it is now. Returns whether it ran.
+    pub fn run_due_check(&mut self, sim: &Simulation) -> bool {
+        if !self.due {
+            return false;
+        }
+        let settled = settled(sim.history());
+        self.check_now(sim, settled);
+        true
+    }
+
+    fn check_now(&mut self, sim: &Simulation, settled: usize) {
+        self.due = false;
+        self.settled = settled;
+        self.checked_at = Some(sim.now());
+        self.check = check_view(sim.history());
     }
 
     fn scan(&mut self, at: Time, kind: &TraceKind) {
@@ -326,16 +352,26 @@ mod tests {
         let mut d = Derived::default();
         sim.run_until(Time(1_000_000));
         d.update(&sim, false);
-        assert!(d.is_current(&sim), "the first check runs at once");
+        assert!(
+            d.check_due() && !d.is_current(&sim),
+            "while playing, the first check falls due and waits for its own task"
+        );
+        assert!(d.run_due_check(&sim));
+        assert!(d.is_current(&sim) && !d.check_due());
+        assert!(!d.run_due_check(&sim), "nothing due, nothing run");
         sim.run_until(Time(1_100_000));
         d.update(&sim, false);
         assert!(
-            !d.is_current(&sim),
+            !d.is_current(&sim) && !d.check_due(),
             "while playing, the next waits its interval"
         );
+        sim.run_until(Time(1_600_000));
+        d.update(&sim, false);
+        assert!(d.check_due(), "and falls due once it has passed");
+        sim.run_until(Time(1_700_000));
         d.update(&sim, true);
         assert!(
-            d.is_current(&sim),
+            d.is_current(&sim) && !d.check_due(),
             "paused, or after an action, it runs at once"
         );
         assert_eq!(d.settled, settled(sim.history()));

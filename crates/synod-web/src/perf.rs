@@ -10,6 +10,10 @@ use std::cell::RefCell;
 /// How many recent frames the summary covers.
 const WINDOW: usize = 240;
 
+/// The work one frame may take (issue 6's bar for a busy cluster): the figures count the
+/// frames over it.
+pub const BUDGET_MS: f64 = 4.0;
+
 #[derive(Default)]
 struct Frames {
     started: Option<f64>,
@@ -22,6 +26,9 @@ struct Frames {
     panels_now: Vec<&'static str>,
     panels: Vec<Vec<&'static str>>,
     total: u64,
+    /// The recent runs of the checker between frames, and how many ran since the page opened.
+    checks: Vec<f64>,
+    checks_total: u64,
 }
 
 thread_local! {
@@ -98,16 +105,41 @@ pub fn record(ms: f64, advance_ms: f64, panels: Vec<&'static str>) {
     });
 }
 
+/// The checker ran between frames (see `Action::Check`), for `ms`: not a frame's work, but
+/// shown beside it.
+pub fn checked(ms: f64) {
+    FRAMES.with(|f| {
+        let mut f = f.borrow_mut();
+        if f.checks.len() == CHECKS {
+            f.checks.remove(0);
+        }
+        f.checks.push(ms);
+        f.checks_total += 1;
+    });
+}
+
+/// How many recent checker runs the figures cover.
+const CHECKS: usize = 40;
+
 /// Mean, 95th percentile and maximum of a set of frame times.
 pub fn stats(frames: &[f64]) -> (f64, f64, f64) {
     if frames.is_empty() {
         return (0.0, 0.0, 0.0);
     }
+    let sorted = sorted(frames);
+    let mean = sorted.iter().sum::<f64>() / sorted.len() as f64;
+    (mean, percentile(&sorted, 0.95), sorted[sorted.len() - 1])
+}
+
+fn sorted(frames: &[f64]) -> Vec<f64> {
     let mut sorted = frames.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let mean = sorted.iter().sum::<f64>() / sorted.len() as f64;
-    let p95 = sorted[((sorted.len() as f64 * 0.95).ceil() as usize).clamp(1, sorted.len()) - 1];
-    (mean, p95, sorted[sorted.len() - 1])
+    sorted
+}
+
+/// The value below which fraction `q` of the sorted, non-empty `sorted` lie (nearest rank).
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
 /// The figures of the recent frames, in milliseconds.
@@ -118,7 +150,10 @@ pub struct Figures {
     pub advance_ms: f64,
     pub advance_p95_ms: f64,
     pub p95_ms: f64,
+    pub p99_ms: f64,
     pub max_ms: f64,
+    /// How many of the recent frames took longer than [`BUDGET_MS`].
+    pub over_budget: usize,
     /// The mean of the frames that only moved the pictures, and of those that also
     /// rendered the side panels.
     pub moving_mean_ms: f64,
@@ -129,6 +164,12 @@ pub struct Figures {
     pub frames: usize,
     /// Every frame measured since the page opened.
     pub total: u64,
+    /// The checker's recent runs between frames: mean and maximum, how many the two cover,
+    /// and how many ran since the page opened.
+    pub check_mean_ms: f64,
+    pub check_max_ms: f64,
+    pub checks: usize,
+    pub checks_total: u64,
 }
 
 /// The recent frames' figures.
@@ -136,6 +177,11 @@ pub fn figures() -> Figures {
     FRAMES.with(|f| {
         let f = f.borrow();
         let (mean_ms, p95_ms, max_ms) = stats(&f.recent);
+        let p99_ms = if f.recent.is_empty() {
+            0.0
+        } else {
+            percentile(&sorted(&f.recent), 0.99)
+        };
         let (advance_ms, advance_p95_ms, _) = stats(&f.advance);
         let split = |panels: bool| -> Vec<f64> {
             f.recent
@@ -148,17 +194,24 @@ pub fn figures() -> Figures {
         let moving = split(false);
         let (moving_mean_ms, _, _) = stats(&moving);
         let (panels_mean_ms, _, _) = stats(&split(true));
+        let (check_mean_ms, _, check_max_ms) = stats(&f.checks);
         Figures {
             mean_ms,
             advance_ms,
             advance_p95_ms,
             p95_ms,
+            p99_ms,
             max_ms,
+            over_budget: f.recent.iter().filter(|ms| **ms > BUDGET_MS).count(),
             moving_mean_ms,
             panels_mean_ms,
             moving_frames: moving.len(),
             frames: f.recent.len(),
             total: f.total,
+            check_mean_ms,
+            check_max_ms,
+            checks: f.checks.len(),
+            checks_total: f.checks_total,
         }
     })
 }
@@ -192,6 +245,31 @@ pub fn by_panel() -> Vec<(String, f64, usize)> {
     })
 }
 
+/// The slowest recent frames, slowest first: "6.70 ms (advance 0.20, narration)", or
+/// "(advance 2.10)" for a frame that moved the pictures only. Where a tail comes from.
+pub fn slowest(n: usize) -> String {
+    FRAMES.with(|f| {
+        let f = f.borrow();
+        let mut order: Vec<usize> = (0..f.recent.len()).collect();
+        order.sort_by(|a, b| f.recent[*b].total_cmp(&f.recent[*a]));
+        order
+            .into_iter()
+            .take(n)
+            .map(|i| {
+                let mut what = format!("advance {:.2}", f.advance[i]);
+                let mut names = f.panels[i].clone();
+                names.sort_unstable();
+                for name in names {
+                    what.push_str(", ");
+                    what.push_str(name);
+                }
+                format!("{:.2} ms ({what})", f.recent[i])
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
+}
+
 /// "replicas 4.10 ms (40), narration 2.00 ms (40)": [`by_panel`] as the page shows it.
 pub fn by_panel_summary(panels: &[(String, f64, usize)]) -> String {
     panels
@@ -213,9 +291,23 @@ pub fn summary(f: &Figures) -> String {
     };
     format!(
         "{:.2} ms mean ({:.2} ms advancing the simulation, p95 {:.2} ms; {split}), {:.2} ms p95, \
-         {:.2} ms max over the last {} frames",
-        f.mean_ms, f.advance_ms, f.advance_p95_ms, f.p95_ms, f.max_ms, f.frames
-    )
+         {:.2} ms p99, {:.2} ms max over the last {} frames, {} of them over {BUDGET_MS} ms",
+        f.mean_ms,
+        f.advance_ms,
+        f.advance_p95_ms,
+        f.p95_ms,
+        f.p99_ms,
+        f.max_ms,
+        f.frames,
+        f.over_budget
+    ) + &if f.checks == 0 {
+        String::new()
+    } else {
+        format!(
+            "; the checker, between frames: {:.2} ms mean, {:.2} ms max over its last {} runs",
+            f.check_mean_ms, f.check_max_ms, f.checks
+        )
+    }
 }
 
 /// The page has rendered for the first time: records how long after navigation start (the
@@ -240,6 +332,7 @@ mod tests {
         let frames: Vec<f64> = (1..=100).map(f64::from).collect();
         assert_eq!(stats(&frames), (50.5, 95.0, 100.0));
         assert_eq!(stats(&[]), (0.0, 0.0, 0.0));
+        assert_eq!(percentile(&frames, 0.99), 99.0);
     }
 
     #[test]
@@ -261,6 +354,12 @@ mod tests {
         let f = figures();
         assert_eq!((f.moving_frames, f.moving_mean_ms), (1, 2.0));
         assert_eq!(f.panels_mean_ms, 4.75);
+        // 5 and 7 ms are over the 4 ms budget; with five frames, p99 is the slowest.
+        assert_eq!((f.over_budget, f.p99_ms, f.max_ms), (2, 7.0, 7.0));
+        assert_eq!(
+            slowest(2),
+            "7.00 ms (advance 0.10, replicas); 5.00 ms (advance 0.10, replicas)"
+        );
     }
 
     #[test]
@@ -275,5 +374,14 @@ mod tests {
         f.moving_frames = 40;
         f.moving_mean_ms = 2.5;
         assert!(summary(&f).contains("2.50 ms over 40 frames moving the pictures only"));
+        assert!(!summary(&f).contains("checker"));
+        checked(3.0);
+        checked(5.0);
+        let g = figures();
+        assert_eq!(
+            (g.check_mean_ms, g.check_max_ms, g.checks, g.checks_total),
+            (4.0, 5.0, 2, 2)
+        );
+        assert!(summary(&g).contains("the checker, between frames: 4.00 ms mean, 5.00 ms max"));
     }
 }

@@ -326,6 +326,9 @@ pub enum Action {
     Frame {
         now_ms: f64,
     },
+    /// Run the checker, if a frame left it due (see [`Playground::check_due`]): the page
+    /// sends this from a task of its own after the frame, so that the frames stay light.
+    Check,
     Play,
     Pause,
     TogglePlay,
@@ -438,6 +441,7 @@ impl Action {
             | Action::Release { .. }
             | Action::LoadScenario(_) => true,
             Action::Frame { .. }
+            | Action::Check
             | Action::Play
             | Action::Pause
             | Action::TogglePlay
@@ -641,6 +645,7 @@ impl Playground {
         }
         match action {
             Action::Frame { now_ms } => return self.frame(now_ms),
+            Action::Check => return self.run_due_check(),
             Action::Play => self.play(),
             Action::Pause => self.view.playing = false,
             Action::TogglePlay => {
@@ -795,6 +800,23 @@ impl Playground {
             w.derived.update(&w.sim, acted || !self.view.playing);
         }
         w.views = w.sim.node_views_recent(LOG_SLOTS);
+    }
+
+    /// Whether a frame left the checker due: while playing, frames only read the new trace,
+    /// and the checker, which re-reads the whole history, runs on [`Action::Check`].
+    pub fn check_due(&self) -> bool {
+        self.sim.0.borrow().derived.check_due()
+    }
+
+    fn run_due_check(&mut self) -> bool {
+        let mut world = self.sim.0.borrow_mut();
+        let w = &mut *world;
+        let started = crate::perf::now_ms();
+        let ran = w.derived.run_due_check(&w.sim);
+        if ran {
+            crate::perf::checked(crate::perf::now_ms() - started);
+        }
+        ran
     }
 
     fn step_to_completion(&mut self) {
@@ -1012,7 +1034,9 @@ impl Reducible for Playground {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         // Cheap: the simulation is shared (see the module docs), the rest is small.
         let mut next = (*self).clone();
-        let frame = matches!(action, Action::Frame { .. });
+        // The checker's own task is part of playing, like a frame: the side panels take it
+        // on their turns.
+        let frame = matches!(action, Action::Frame { .. } | Action::Check);
         if next.apply(action) {
             next.revision += 1;
             if !frame {

@@ -2,13 +2,17 @@ use super::*;
 use synod_core::Role;
 use synod_sim::Outcome;
 
-/// Plays `ms` of wall-clock time at the current speed, in 16 ms frames.
+/// Plays `ms` of wall-clock time at the current speed, in 16 ms frames, running the checker
+/// between frames when a frame left it due, as the page does.
 fn play_ms(p: &mut Playground, ms: u32) {
     p.apply(Action::Frame { now_ms: 0.0 });
     for i in 1..=ms / 16 {
         p.apply(Action::Frame {
             now_ms: f64::from(i * 16),
         });
+        if p.check_due() {
+            assert!(p.apply(Action::Check));
+        }
     }
 }
 
@@ -624,4 +628,32 @@ fn an_action_while_playing_brings_the_verdict_up_to_date() {
     assert!(p.view.playing);
     p.apply(Action::Select(None));
     assert!(p.derived().is_current(&p.sim()), "checked at once");
+}
+
+/// While playing, no frame runs the checker: a frame leaves it due, and the page's own task
+/// between frames runs it, without pulling the side panels off their turns.
+#[test]
+fn frames_leave_the_check_to_its_own_task() {
+    let mut p = Playground::new();
+    p.apply(Action::SetSpeed(1000));
+    p.apply(Action::Play);
+    let mut due = false;
+    for i in 0..400u32 {
+        p.apply(Action::Frame {
+            now_ms: f64::from(i * 16),
+        });
+        if p.check_due() {
+            due = true;
+            break;
+        }
+    }
+    assert!(due, "a frame left a check due");
+    assert!(!p.derived().is_current(&p.sim()), "the frame did not check");
+    let before = p.action_revision;
+    let checked = Reducible::reduce(Rc::new(p), Action::Check);
+    assert!(checked.derived().is_current(&checked.sim()));
+    assert!(!checked.check_due());
+    assert_eq!(checked.action_revision, before);
+    let again = Reducible::reduce(checked.clone(), Action::Check);
+    assert!(Rc::ptr_eq(&again, &checked), "nothing due: no render");
 }
