@@ -486,7 +486,7 @@ fn frame_figures(b: &mut Browser) -> Result<serde_json::Value> {
                  p95_ms: Number(d.p95Ms), p99_ms: Number(d.p99Ms), max_ms: Number(d.maxMs), \
                  over_budget: Number(d.overBudget), slowest: d.slowest, frames: Number(d.frames), \
                  check_mean_ms: Number(d.checkMeanMs), check_max_ms: Number(d.checkMaxMs), \
-                 checks: Number(d.checks), \
+                 checks: Number(d.checks), checks_total: Number(d.checksTotal), \
                  moving_mean_ms: Number(d.movingMs), panels_mean_ms: Number(d.panelsMs)};",
     )
 }

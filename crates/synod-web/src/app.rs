@@ -13,7 +13,8 @@ use crate::format::{
     per, time,
 };
 use crate::geometry::{
-    client_position, endpoint_position, lerp, node_position, progress, Point, VIEW_H, VIEW_W,
+    client_position, endpoint_position, lerp, node_position, open_bar_end, progress, Point, VIEW_H,
+    VIEW_W,
 };
 use crate::import::{Imported, ImportedView};
 use crate::members;
@@ -67,6 +68,7 @@ fn use_checker_between_frames(due: bool, dispatcher: UseReducerDispatcher<Playgr
             *scheduled.borrow_mut() = true;
             gloo_timers::callback::Timeout::new(0, move || {
                 *scheduled.borrow_mut() = false;
+                perf::check_started(perf::now_ms());
                 dispatcher.dispatch(Action::Check);
             })
             .forget();
@@ -360,7 +362,7 @@ struct ControlsProps {
     dispatch: Callback<Action>,
 }
 
-/// Playback: play, pause, step, next completion, speed and the scrubber.
+/// Playback: the buttons and speed ([`Playback`]), the scrubber and the clock.
 #[component]
 fn Controls(props: &ControlsProps) -> Html {
     let on_scrub = props.dispatch.reform(|e: Event| {
@@ -1128,17 +1130,17 @@ fn Timeline(props: &StateProps) -> Html {
     let f = focus(p, &sim);
     let (w, row_h, top) = (1000.0, 40.0, 40.0);
     let x = |t: u64| (t.saturating_sub(start)) as f64 / TIMELINE_WINDOW_US as f64 * w;
-    // Bars and markers are placed at their absolute times (in tenths) inside one group
-    // shifted back by the window's start and clipped to the window: as the window slides,
-    // only the shift changes. A bar leaving on the left is cut by the clip, not shortened,
-    // and an open one is cut at the present, so a bar changes only when its operation ends
-    // (shortening and growing bars rewrote attributes of every bar at either edge on every
-    // frame).
+    // Bars and markers are placed at their absolute times (in tenths) inside groups shifted
+    // back by the window's start and clipped to the window: as the window slides, only the
+    // shifts change. A bar leaving on the left is cut by the clip, not shortened, and an
+    // open one is cut at the present, so a bar changes only when its operation ends (or once
+    // a window while it stays open); shortening and growing bars rewrote attributes of every
+    // bar at either edge on every frame.
     let ax = |t: u64| round1(t as f64 / TIMELINE_WINDOW_US as f64 * w);
     let shift = format!("translate({},0)", Tenths(-ax(start)));
-    let window_tenths = round1(w);
-    // The present, where the window ends: its right edge once a whole window has passed.
-    let present = x(now);
+    // The bars' clip ends just past the present (the window's right edge once a whole window
+    // has passed), so that a bar that just began shows; the markers' clip is the window.
+    let present = x(now) + 3.0;
     let height = top + clients as f64 * row_h + 4.0;
     // One listener for every bar, which carries its history index in `data-op`.
     let on_op = {
@@ -1157,12 +1159,13 @@ fn Timeline(props: &StateProps) -> Html {
         .map(|(i, e)| {
             let x1 = ax(e.call.as_us());
             // An operation still open (pending, or given up on with an unknown outcome)
-            // runs to the present, which is the window's right edge: its bar is drawn a whole
-            // window long and the clip cuts it there, so it does not change from frame to
-            // frame as the present moves (its width was rewritten on every frame, for every
-            // client waiting).
+            // runs to the present: its bar is drawn in whole windows past it and the clip
+            // cuts it there, instead of its width following the present on every frame, for
+            // every client waiting.
             let x2 = match (&e.outcome, e.ret) {
-                (Outcome::Pending | Outcome::Unknown, _) | (_, None) => x1 + window_tenths,
+                (Outcome::Pending | Outcome::Unknown, _) | (_, None) => {
+                    open_bar_end(x1, e.call, Time(now), TIMELINE_WINDOW_US, round1(w))
+                }
                 (_, Some(r)) => ax(r.as_us()).max(x1 + 30),
             };
             let point = check.points.get(&i).map(|t| ax(t.as_us()));
@@ -1225,13 +1228,16 @@ fn Timeline(props: &StateProps) -> Html {
                 { for rows }
                 <g class="config-bands">{ for bands }</g>
                 <clipPath id="timeline-window">
+                    <rect x="0" y="0" width={f1(w)} height={f1(height)} />
+                </clipPath>
+                <clipPath id="timeline-present">
                     <rect x="0" y="0" width={f1(present)} height={f1(height)} />
                 </clipPath>
                 <g clip-path="url(#timeline-window)">
-                    <g class="window" transform={shift}>
-                        <g class="markers">{ for markers }</g>
-                        <g class="bars" onclick={on_op}>{ for bars }</g>
-                    </g>
+                    <g class="markers" transform={shift.clone()}>{ for markers }</g>
+                </g>
+                <g clip-path="url(#timeline-present)">
+                    <g class="bars" onclick={on_op} transform={shift}>{ for bars }</g>
                 </g>
             </svg>
             if check.verdict == Some(Verdict::NotLinearizable) {
@@ -1402,7 +1408,8 @@ fn StatsPanel(props: &StateProps) -> Html {
                 data-advance-ms={format!("{:.3}", work.advance_ms)} data-p95-ms={format!("{:.3}", work.p95_ms)}
                 data-p99-ms={format!("{:.3}", work.p99_ms)} data-over-budget={work.over_budget.to_string()}
                 data-check-mean-ms={format!("{:.3}", work.check_mean_ms)}
-                data-check-max-ms={format!("{:.3}", work.check_max_ms)} data-checks={work.checks_total.to_string()}
+                data-check-max-ms={format!("{:.3}", work.check_max_ms)} data-checks={work.checks.to_string()}
+                data-checks-total={work.checks_total.to_string()}
                 data-max-ms={format!("{:.3}", work.max_ms)} data-frames={work.frames.to_string()}
                 data-total-frames={work.total.to_string()}
                 data-moving-ms={format!("{:.3}", work.moving_mean_ms)}

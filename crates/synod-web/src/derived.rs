@@ -4,7 +4,9 @@
 //! records: faults and leader changes become [`Marker`]s on the timeline's time axis, and
 //! `Applied` events tell which log slot served which command. The checker runs again only
 //! when an operation settled (its outcome became known), which is what can change its
-//! verdict.
+//! verdict: at once when the page stands still or the visitor acted, and while playing at
+//! most every [`check_interval_us`], in a task of its own between frames (see
+//! [`Derived::update`]).
 
 use std::collections::BTreeMap;
 use synod_check::Verdict;
@@ -17,12 +19,13 @@ pub const CHECK_BUDGET: u64 = 200_000;
 
 /// While playing, the checker runs again at most this often (virtual time), and less often
 /// as the history grows (see [`check_interval_us`]): it re-reads the whole history, so
-/// running it on every completion would cost more than a frame can spare.
+/// running it on every completion would take more of the time between frames than it can
+/// spare.
 pub const CHECK_EVERY_US: u64 = 500_000;
 
 /// Settled operations per [`CHECK_EVERY_US`] of interval: a check costs in proportion to the
 /// history (natively 3 ms at 2,600 operations, 12 ms at 13,000), so the interval grows with
-/// it and the checker's share of the frames stays flat instead of growing with the run.
+/// it and the checker's share of the time stays flat instead of growing with the run.
 pub const CHECK_OPS_PER_INTERVAL: usize = 2_000;
 
 /// How long, in virtual time, the checker waits while playing before checking a history
@@ -191,7 +194,8 @@ impl Derived {
             self.check_now(sim, settled);
             return;
         }
-        self.due = self.checked_at.is_none_or(|t| {
+        // Once due, a check stays due until it runs (the interval may have grown since).
+        self.due |= self.checked_at.is_none_or(|t| {
             sim.now().as_us() >= t.as_us() + check_interval_us(settled) || sim.now() < t
         });
     }

@@ -7,9 +7,10 @@
 //! work. Here the dots are plain data ([`Dot`]), and a [`Layer`] remembers what it drew last:
 //! [`plan`] compares the two lists and yields only the [`Change`]s (a dot to remove, to add,
 //! or to update, and which of its attributes), which [`Layer::draw`] hands, batched, to a
-//! small script that owns the dots' elements (`DotLayer`, below). The elements are exactly those Yew used to build (`g.msg` with its
-//! test id, `data-msg` and `data-kind`, a hit circle, the dot, the label), so clicks reach
-//! the group's one listener and find the message by `data-msg` as before.
+//! small script that owns the dots' elements (`DotLayer`, below). The elements are exactly
+//! those Yew used to build (`g.msg` with its test id, `data-msg` and `data-kind`, a hit
+//! circle, the dot, the label), so clicks reach the group's one listener and find the
+//! message by `data-msg` as before.
 //!
 //! The simulator lists messages in flight by id, and ids only grow, so surviving dots never
 //! change order: a new dot goes just before the next dot of the new list, and the layer
@@ -249,12 +250,12 @@ export class DotLayer {
   }
   ring(id, ring, d = this.dots.get(id)) {
     if (!d) return;
-    if (ring === undefined) d.body.removeAttribute("style");
+    if (ring == null) d.body.removeAttribute("style");
     else d.body.setAttribute("style", ring);
   }
   label(id, text, d = this.dots.get(id)) {
     if (!d) return;
-    if (text === undefined) {
+    if (text == null) {
       if (d.label) { d.label.remove(); d.label = null; }
       return;
     }

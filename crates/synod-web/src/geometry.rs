@@ -63,6 +63,16 @@ pub fn lerp(a: Point, b: Point, t: f64) -> Point {
     }
 }
 
+/// Where the bar of an operation still open at `now` (called at `call`) ends, in the same
+/// units as `x1`, its start, given `window` (the time one window spans) and `window_len` (its
+/// length in those units). It runs to the present, where a clip cuts it; drawn in whole
+/// windows, always at least one past the present, its end changes once a window instead of
+/// following the present on every frame.
+pub fn open_bar_end(x1: i32, call: Time, now: Time, window: u64, window_len: i32) -> i32 {
+    let windows = 2 + now.as_us().saturating_sub(call.as_us()) / window.max(1);
+    x1.saturating_add(window_len.saturating_mul(i32::try_from(windows).unwrap_or(i32::MAX)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +100,26 @@ mod tests {
         assert_eq!(progress(Time(100), Time(100), Time(100)), 1.0);
         let p = lerp(Point { x: 0.0, y: 0.0 }, Point { x: 10.0, y: 20.0 }, 0.25);
         assert_eq!(p, Point { x: 2.5, y: 5.0 });
+    }
+
+    #[test]
+    fn an_open_bar_reaches_past_the_present_and_changes_once_a_window() {
+        let (window, len) = (4_000_000, 10_000);
+        // The bar's end, in the same units, as time goes by: at least a window past the
+        // present at every moment, and the same value throughout each window.
+        let x = |t: u64| (t * 10_000 / window) as i32;
+        let call = Time(1_500_000);
+        let mut ends = std::collections::BTreeSet::new();
+        for now in (1_500_000..30_000_000).step_by(16_000) {
+            let end = open_bar_end(x(call.as_us()), call, Time(now), window, len);
+            assert!(end >= x(now) + len, "at {now} the bar ends at {end}");
+            ends.insert(end);
+        }
+        // 28.5 s open: eight windows, eight different ends.
+        assert_eq!(ends.len(), 8);
+        assert_eq!(
+            open_bar_end(100, Time(5), Time(0), window, len),
+            100 + 2 * len
+        );
     }
 }

@@ -17,6 +17,8 @@ pub const BUDGET_MS: f64 = 4.0;
 #[derive(Default)]
 struct Frames {
     started: Option<f64>,
+    /// When the checker's own task began (see [`check_started`]).
+    checking: Option<f64>,
     reduced: Option<f64>,
     recent: Vec<f64>,
     /// The reducer's share (simulation advance and derived data) of each recent frame.
@@ -55,7 +57,18 @@ pub fn now_ms() -> f64 {
 
 /// The animation clock is about to dispatch a frame.
 pub fn frame_started(at_ms: f64) {
-    FRAMES.with(|f| f.borrow_mut().started = Some(at_ms));
+    FRAMES.with(|f| {
+        let mut f = f.borrow_mut();
+        f.started = Some(at_ms);
+        // A check that found nothing to do rendered nothing: it is not a run.
+        f.checking = None;
+    });
+}
+
+/// The page is about to run the checker in its own task, between frames (`Action::Check`):
+/// the render that follows records the task (check and render) as one run of the checker.
+pub fn check_started(at_ms: f64) {
+    FRAMES.with(|f| f.borrow_mut().checking = Some(at_ms));
 }
 
 /// The reducer finished the frame's action (the render follows in a microtask).
@@ -75,17 +88,23 @@ pub fn panels_rendered(name: &'static str) {
     });
 }
 
-/// The page rendered: if a frame was being measured, record how long it took.
+/// The page rendered: if a frame was being measured, record how long it took; if the
+/// checker's task was, record that as a run of the checker.
 pub fn frame_rendered() {
-    let Some((start, reduced)) = FRAMES.with(|f| {
+    let (frame, check, panels) = FRAMES.with(|f| {
         let mut f = f.borrow_mut();
-        let r = f.reduced.take();
-        f.started.take().map(|s| (s, r.unwrap_or(s)))
-    }) else {
-        return;
-    };
-    let panels = FRAMES.with(|f| std::mem::take(&mut f.borrow_mut().panels_now));
-    record(now_ms() - start, reduced - start, panels);
+        let reduced = f.reduced.take();
+        let frame = f.started.take().map(|s| (s, reduced.unwrap_or(s)));
+        // Panels rendered outside a measured frame (the checker's render, an action's)
+        // belong to no frame.
+        let panels = std::mem::take(&mut f.panels_now);
+        (frame, f.checking.take(), panels)
+    });
+    if let Some((start, reduced)) = frame {
+        record(now_ms() - start, reduced - start, panels);
+    } else if let Some(start) = check {
+        checked(now_ms() - start);
+    }
 }
 
 /// Records one frame's work and the reducer's part of it, in milliseconds, and which side
@@ -105,8 +124,8 @@ pub fn record(ms: f64, advance_ms: f64, panels: Vec<&'static str>) {
     });
 }
 
-/// The checker ran between frames (see `Action::Check`), for `ms`: not a frame's work, but
-/// shown beside it.
+/// The checker's task between frames (see `Action::Check`) took `ms`, its render included:
+/// not a frame's work, but shown beside it.
 pub fn checked(ms: f64) {
     FRAMES.with(|f| {
         let mut f = f.borrow_mut();
@@ -289,9 +308,17 @@ pub fn summary(f: &Figures) -> String {
             f.moving_mean_ms, f.moving_frames, f.panels_mean_ms
         )
     };
+    let checker = if f.checks == 0 {
+        String::new()
+    } else {
+        format!(
+            "; the checker, between frames: {:.2} ms mean, {:.2} ms max over its last {} runs",
+            f.check_mean_ms, f.check_max_ms, f.checks
+        )
+    };
     format!(
         "{:.2} ms mean ({:.2} ms advancing the simulation, p95 {:.2} ms; {split}), {:.2} ms p95, \
-         {:.2} ms p99, {:.2} ms max over the last {} frames, {} of them over {BUDGET_MS} ms",
+         {:.2} ms p99, {:.2} ms max over the last {} frames, {} of them over {BUDGET_MS} ms{checker}",
         f.mean_ms,
         f.advance_ms,
         f.advance_p95_ms,
@@ -300,14 +327,7 @@ pub fn summary(f: &Figures) -> String {
         f.max_ms,
         f.frames,
         f.over_budget
-    ) + &if f.checks == 0 {
-        String::new()
-    } else {
-        format!(
-            "; the checker, between frames: {:.2} ms mean, {:.2} ms max over its last {} runs",
-            f.check_mean_ms, f.check_max_ms, f.checks
-        )
-    }
+    )
 }
 
 /// The page has rendered for the first time: records how long after navigation start (the
@@ -383,5 +403,29 @@ mod tests {
             (4.0, 5.0, 2, 2)
         );
         assert!(summary(&g).contains("the checker, between frames: 4.00 ms mean, 5.00 ms max"));
+    }
+
+    #[test]
+    fn renders_outside_frames_are_neither_frames_nor_their_panels() {
+        // An action's render: a panel rendered, no frame measured; nothing is recorded and
+        // the panel does not stick to the next frame.
+        panels_rendered("narration");
+        frame_rendered();
+        frame_started(0.0);
+        frame_rendered();
+        let f = figures();
+        assert_eq!((f.frames, f.moving_frames, f.checks_total), (1, 1, 0));
+        // The checker's task: its render counts as one run of the checker.
+        check_started(0.0);
+        panels_rendered("stats");
+        frame_rendered();
+        assert_eq!(figures().checks_total, 1);
+        assert_eq!(figures().frames, 1);
+        // A check that rendered nothing is forgotten by the next frame.
+        check_started(0.0);
+        frame_started(0.0);
+        frame_rendered();
+        let f = figures();
+        assert_eq!((f.frames, f.moving_frames, f.checks_total), (2, 2, 1));
     }
 }

@@ -811,12 +811,7 @@ impl Playground {
     fn run_due_check(&mut self) -> bool {
         let mut world = self.sim.0.borrow_mut();
         let w = &mut *world;
-        let started = crate::perf::now_ms();
-        let ran = w.derived.run_due_check(&w.sim);
-        if ran {
-            crate::perf::checked(crate::perf::now_ms() - started);
-        }
-        ran
+        w.derived.run_due_check(&w.sim)
     }
 
     fn step_to_completion(&mut self) {
