@@ -28,6 +28,10 @@ pub const ALL: &[(&str, Flow)] = &[
     ("scrub_back_and_fork", scrub_back_and_fork),
     ("keyboard_and_help", keyboard_and_help),
     ("message_click_drop", message_click_drop),
+    (
+        "clicking_an_operation_shows_its_slot",
+        clicking_an_operation_shows_its_slot,
+    ),
     ("phone_width", phone_width),
     (
         "frame_budget_5_nodes_10_clients",
@@ -314,6 +318,30 @@ fn message_click_drop(b: &mut Browser) -> Result {
     b.click("[data-testid='drop']")?;
     b.wait_for_text("[data-testid='narration']", "drop message")?;
     b.screenshot("message_click_drop")
+}
+
+/// Clicking an operation's bar selects it: the bar is drawn selected (the timeline keeps its
+/// bars from frame to frame while nothing about them changes, so this checks that a change
+/// of selection still reaches them), the selection panel names the log slot that served it,
+/// and the replicas show that slot.
+fn clicking_an_operation_shows_its_slot(b: &mut Browser) -> Result {
+    open(b)?;
+    full_speed(b)?;
+    b.wait_for(".bar.ok")?;
+    b.click("[data-testid='play']")?;
+    let id = b.script(
+        "const bars = document.querySelectorAll(\"[data-testid='timeline'] .bar.ok\"); \
+         return bars[bars.length - 1].getAttribute('data-testid');",
+    )?;
+    let id = id.as_str().unwrap_or_default().to_owned();
+    b.click(&format!("[data-testid='{id}'] rect"))?;
+    b.wait_for(&format!("[data-testid='{id}'].selected"))?;
+    if b.count("[data-testid='timeline'] .bar.selected")? != 1 {
+        return fail("more than one bar is drawn selected".into());
+    }
+    b.wait_for_text("[data-testid='selection']", "served by log slot")?;
+    b.wait_for(".slot.related")?;
+    b.screenshot("clicking_an_operation_shows_its_slot")
 }
 
 fn phone_width(b: &mut Browser) -> Result {

@@ -1143,15 +1143,16 @@ fn Timeline(props: &StateProps) -> Html {
     let present = x(now) + 3.0;
     let height = top + clients as f64 * row_h + 4.0;
     // One listener for every bar, which carries its history index in `data-op`.
-    let on_op = {
-        let d = props.dispatch.clone();
-        Callback::from(move |e: MouseEvent| {
-            if let Some(i) = clicked(&e, "data-op") {
-                d.emit(Action::Select(Some(Selection::Op(i as usize))));
-            }
-        })
-    };
-    let bars = sim
+    let on_op = use_callback(props.dispatch.clone(), |e: MouseEvent, d| {
+        if let Some(i) = clicked(&e, "data-op") {
+            d.emit(Action::Select(Some(Selection::Op(i as usize))));
+        }
+    });
+    // What each visible bar looks like, as plain numbers: on most frames nothing but the
+    // window's shift changes, and then the bars (their labels and test ids formatted, and
+    // the list reconciled) are not built again: the cached list is handed on as is and
+    // [`Bars`] skips its render.
+    let shape: Vec<BarShape> = sim
         .history()
         .iter()
         .enumerate()
@@ -1168,15 +1169,43 @@ fn Timeline(props: &StateProps) -> Html {
                 }
                 (_, Some(r)) => ax(r.as_us()).max(x1 + 30),
             };
-            let point = check.points.get(&i).map(|t| ax(t.as_us()));
-            html! {
-                <BarView key={i} index={i} {x1} {x2}
-                    y={round1(top + e.client.index() as f64 * row_h + 4.0)} h={round1(row_h - 8.0)}
-                    label={op_label(e)} class={outcome_class(&e.outcome)}
-                    illegal={check.illegal == Some(i)} selected={f.command == Some(e.id)}
-                    {point} testid={format!("bar-{}-{}", e.client, e.id.seq)} />
+            BarShape {
+                index: i,
+                what: what_it_says(e),
+                x1,
+                x2,
+                class: outcome_class(&e.outcome),
+                illegal: check.illegal == Some(i),
+                selected: f.command == Some(e.id),
+                point: check.points.get(&i).map(|t| ax(t.as_us())),
             }
-        });
+        })
+        .collect();
+    let cache = use_mut_ref(|| (Vec::<BarShape>::new(), Rc::new(Vec::<Bar>::new())));
+    if cache.borrow().0 != shape {
+        let history = sim.history();
+        let bars: Vec<Bar> = shape
+            .iter()
+            .map(|b| {
+                let e = &history[b.index];
+                Bar {
+                    index: b.index,
+                    x1: b.x1,
+                    x2: b.x2,
+                    y: round1(top + e.client.index() as f64 * row_h + 4.0),
+                    h: round1(row_h - 8.0),
+                    label: op_label(e),
+                    class: b.class,
+                    illegal: b.illegal,
+                    selected: b.selected,
+                    point: b.point,
+                    testid: format!("bar-{}-{}", e.client, e.id.seq),
+                }
+            })
+            .collect();
+        *cache.borrow_mut() = (shape, Rc::new(bars));
+    }
+    let bars = cache.borrow().1.clone();
     let rows = (0..clients).map(|i| {
         let y = top + i as f64 * row_h + row_h / 2.0;
         html! { <text key={i} class="row-label" x="-8" y={f1(y + 4.0)}>
@@ -1237,7 +1266,7 @@ fn Timeline(props: &StateProps) -> Html {
                     <g class="markers" transform={shift.clone()}>{ for markers }</g>
                 </g>
                 <g clip-path="url(#timeline-present)">
-                    <g class="bars" onclick={on_op} transform={shift}>{ for bars }</g>
+                    <g class="bars" onclick={on_op} transform={shift}><Bars {bars} /></g>
                 </g>
             </svg>
             if check.verdict == Some(Verdict::NotLinearizable) {
@@ -1275,9 +1304,72 @@ fn Verdict_(props: &VerdictProps) -> Html {
     html! { <span class={classes!("verdict", class)} data-testid="verdict">{ text }</span> }
 }
 
-/// One operation's bar: a component, so that a finished bar (whose props no longer change
-/// now that the window slides by a group's shift) costs one comparison per frame.
-#[derive(Properties, PartialEq)]
+/// What decides a bar's picture, besides its operation (which gives the row, label and
+/// test id): compared from frame to frame to tell whether the bars changed at all.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct BarShape {
+    index: usize,
+    /// What its label and test id say, as a hash (see [`what_it_says`]): after a fork or a
+    /// new setup the same place may hold another operation.
+    what: u64,
+    x1: i32,
+    x2: i32,
+    class: &'static str,
+    illegal: bool,
+    selected: bool,
+    point: Option<i32>,
+}
+
+/// A fingerprint of what a bar's label and test id are made of: the command, its operation
+/// and its outcome. Hashing costs a fraction of formatting them.
+fn what_it_says(e: &synod_sim::HistoryEntry) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // Fixed keys: the same fingerprint on every run (it is only compared within the page).
+    let mut h = std::hash::DefaultHasher::new();
+    e.client.hash(&mut h);
+    e.id.hash(&mut h);
+    e.op.hash(&mut h);
+    match &e.outcome {
+        Outcome::Pending => 0u8.hash(&mut h),
+        Outcome::Ok { result } => {
+            1u8.hash(&mut h);
+            result.hash(&mut h);
+        }
+        Outcome::Failed { reason } => {
+            2u8.hash(&mut h);
+            reason.hash(&mut h);
+        }
+        Outcome::Unknown => 3u8.hash(&mut h),
+    }
+    h.finish()
+}
+
+#[derive(Properties)]
+struct BarsProps {
+    bars: Rc<Vec<Bar>>,
+}
+
+impl PartialEq for BarsProps {
+    /// The timeline hands on the same list while no bar changed.
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.bars, &other.bars)
+    }
+}
+
+/// The timeline's bars: rendered only when one of them changed.
+#[component]
+fn Bars(props: &BarsProps) -> Html {
+    props
+        .bars
+        .iter()
+        .map(|b| html! { <BarView key={b.index} ..b.clone() /> })
+        .collect()
+}
+
+/// One operation's bar: a component, so that when the bars are rendered, a finished bar
+/// (whose props no longer change as the window slides by a group's shift) costs one
+/// comparison.
+#[derive(Clone, Properties, PartialEq)]
 struct Bar {
     index: usize,
     x1: i32,
