@@ -607,23 +607,25 @@ fn a_link_made_between_two_events_of_one_microsecond_reopens_between_them() {
     assert_eq!(p.share_state().view.position_events, None);
 }
 
+/// Plays at full speed, 16 ms frames and nothing between them, until `stop` holds (for at
+/// most 400 frames). Returns whether it did.
+fn play_frames_until(p: &mut Playground, stop: impl Fn(&Playground) -> bool) -> bool {
+    p.apply(Action::SetSpeed(1000));
+    p.apply(Action::Play);
+    (0..400u32).any(|i| {
+        p.apply(Action::Frame {
+            now_ms: f64::from(i * 16),
+        });
+        stop(p)
+    })
+}
+
 /// While playing, the checker waits its interval between frames; any action of the
 /// visitor's, even mid-play, brings the verdict up to date at once.
 #[test]
 fn an_action_while_playing_brings_the_verdict_up_to_date() {
     let mut p = Playground::new();
-    p.apply(Action::SetSpeed(1000));
-    p.apply(Action::Play);
-    let mut waited = false;
-    for i in 0..400u32 {
-        p.apply(Action::Frame {
-            now_ms: f64::from(i * 16),
-        });
-        if !p.derived().is_current(&p.sim()) {
-            waited = true;
-            break;
-        }
-    }
+    let waited = play_frames_until(&mut p, |p| !p.derived().is_current(&p.sim()));
     assert!(waited, "a frame left the check for later");
     assert!(p.view.playing);
     p.apply(Action::Select(None));
@@ -635,18 +637,7 @@ fn an_action_while_playing_brings_the_verdict_up_to_date() {
 #[test]
 fn frames_leave_the_check_to_its_own_task() {
     let mut p = Playground::new();
-    p.apply(Action::SetSpeed(1000));
-    p.apply(Action::Play);
-    let mut due = false;
-    for i in 0..400u32 {
-        p.apply(Action::Frame {
-            now_ms: f64::from(i * 16),
-        });
-        if p.check_due() {
-            due = true;
-            break;
-        }
-    }
+    let due = play_frames_until(&mut p, Playground::check_due);
     assert!(due, "a frame left a check due");
     assert!(!p.derived().is_current(&p.sim()), "the frame did not check");
     let before = p.action_revision;
