@@ -1324,8 +1324,7 @@ struct BarShape {
 /// and its outcome. Hashing costs a fraction of formatting them.
 fn what_it_says(e: &synod_sim::HistoryEntry) -> u64 {
     use std::hash::{Hash, Hasher};
-    // Fixed keys: the same fingerprint on every run (it is only compared within the page).
-    let mut h = std::hash::DefaultHasher::new();
+    let mut h = synod_core::kv::Fnv64::new();
     e.client.hash(&mut h);
     e.id.hash(&mut h);
     e.op.hash(&mut h);
@@ -1341,7 +1340,7 @@ fn what_it_says(e: &synod_sim::HistoryEntry) -> u64 {
         }
         Outcome::Unknown => 3u8.hash(&mut h),
     }
-    h.finish()
+    Hasher::finish(&h)
 }
 
 #[derive(Properties)]
