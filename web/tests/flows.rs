@@ -542,11 +542,14 @@ fn wasm_download(b: &mut Browser) -> Result<serde_json::Value> {
 /// every task, from the DevTools `Performance` domain.
 fn browser_metrics(b: &mut Browser) -> Result<std::collections::BTreeMap<String, f64>> {
     let v = b.cdp("Performance.getMetrics", serde_json::json!({}))?;
+    // `ThreadTime` is the CPU time of the page's main thread (script, style, layout, paint):
+    // unlike the wall-clock figures, it leaves out the time other threads held the CPU.
     let wanted = [
         "ScriptDuration",
         "RecalcStyleDuration",
         "LayoutDuration",
         "TaskDuration",
+        "ThreadTime",
     ];
     Ok(v["metrics"]
         .as_array()
