@@ -360,6 +360,8 @@ fn export_every_file(b: &mut Browser) -> Result {
                 "style=\"fill:",
                 "<rect",
                 "background-color: rgb(255, 255, 255)",
+                // The bars, from the sliding layer nested into the frame.
+                "class=\"bar ",
             ],
         ),
         (

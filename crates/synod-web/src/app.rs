@@ -1130,17 +1130,33 @@ fn Timeline(props: &StateProps) -> Html {
     let f = focus(p, &sim);
     let (w, row_h, top) = (1000.0, 40.0, 40.0);
     let x = |t: u64| (t.saturating_sub(start)) as f64 / TIMELINE_WINDOW_US as f64 * w;
-    // Bars and markers are placed at their absolute times (in tenths) inside groups shifted
-    // back by the window's start and clipped to the window: as the window slides, only the
-    // shifts change. A bar leaving on the left is cut by the clip, not shortened, and an
-    // open one is cut at the present, so a bar changes only when its operation ends (or once
-    // a window while it stays open); shortening and growing bars rewrote attributes of every
-    // bar at either edge on every frame.
+    // Bars and markers are placed at their absolute times (in tenths), on sliding layers (see
+    // below): as the window slides, only the layers' positions change. A bar leaving on the
+    // left goes out of the window, not shortened, and an open one is cut at the present, so a
+    // bar changes only when its operation ends (or once a window while it stays open);
+    // shortening and growing bars rewrote attributes of every bar at either edge on every
+    // frame.
     let ax = |t: u64| round1(t as f64 / TIMELINE_WINDOW_US as f64 * w);
-    let shift = format!("translate({},0)", Tenths(-ax(start)));
-    // The bars' clip ends just past the present (the window's right edge once a whole window
-    // has passed), so that a bar that just began shows; the markers' clip is the window.
-    let present = x(now) + 3.0;
+    // The sliding layers: markers and bars are drawn on a track three windows long, starting
+    // at `page` (a multiple of two windows), which the browser's compositor slides by a CSS
+    // transform as the window moves; the track is drawn again only when the page turns, every
+    // two windows, or when a bar or marker changes. Shifting the groups inside the SVG instead
+    // had the browser repaint and rasterize the whole timeline on every frame, work that took
+    // the CPU from the next frames (see ARCHITECTURE).
+    let page = start - start % (2 * TIMELINE_WINDOW_US);
+    let page_shift = format!("translate({},0)", Tenths(-ax(page)));
+    let track_x = x_units(start - page);
+    let slide = format!(
+        "transform: translateX(-{:.4}%)",
+        track_x / (TRACK_WINDOWS * w) * 100.0
+    );
+    // The bars' layer ends just past the present (the window's right edge once a whole window
+    // has passed), so that a bar that just began shows; the markers' layer is the window.
+    let present = (x(now) + 3.0).min(w);
+    let present_clip = format!(
+        "clip-path: inset(0 {:.3}% 0 0)",
+        ((w - present) / w * 100.0).max(0.0)
+    );
     let height = top + clients as f64 * row_h + 4.0;
     // One listener for every bar, which carries its history index in `data-op`.
     let on_op = use_callback(props.dispatch.clone(), |e: MouseEvent, d| {
@@ -1252,23 +1268,31 @@ fn Timeline(props: &StateProps) -> Html {
     html! {
         <section class="timeline panel">
             <h2>{ "Timeline" }<Verdict_ verdict={check.verdict} /></h2>
-            <svg viewBox={format!("-40 0 1045 {}", f1(height))} data-testid="timeline"
+            <div class="timeline-view" data-testid="timeline"
                 data-partitioned={has_partition.to_string()}>
-                { for rows }
-                <g class="config-bands">{ for bands }</g>
-                <clipPath id="timeline-window">
-                    <rect x="0" y="0" width={f1(w)} height={f1(height)} />
-                </clipPath>
-                <clipPath id="timeline-present">
-                    <rect x="0" y="0" width={f1(present)} height={f1(height)} />
-                </clipPath>
-                <g clip-path="url(#timeline-window)">
-                    <g class="markers" transform={shift.clone()}>{ for markers }</g>
-                </g>
-                <g clip-path="url(#timeline-present)">
-                    <g class="bars" onclick={on_op} transform={shift}><Bars {bars} /></g>
-                </g>
-            </svg>
+                <svg class="timeline-frame" viewBox={format!("-40 0 1045 {}", f1(height))}>
+                    { for rows }
+                    <g class="config-bands">{ for bands }</g>
+                </svg>
+                <div class="timeline-window">
+                    <div class="timeline-track" style={slide.clone()}>
+                        <svg class="timeline-layer" viewBox={track_view_box(height)}
+                            preserveAspectRatio="none" data-window-x={f1(track_x)}
+                            data-window-width={f1(w)}>
+                            <g class="markers" transform={page_shift.clone()}>{ for markers }</g>
+                        </svg>
+                    </div>
+                </div>
+                <div class="timeline-window" style={present_clip}>
+                    <div class="timeline-track" style={slide}>
+                        <svg class="timeline-layer" viewBox={track_view_box(height)}
+                            preserveAspectRatio="none" data-window-x={f1(track_x)}
+                            data-window-width={f1(present)}>
+                            <g class="bars" onclick={on_op} transform={page_shift}><Bars {bars} /></g>
+                        </svg>
+                    </div>
+                </div>
+            </div>
             if check.verdict == Some(Verdict::NotLinearizable) {
                 <div class="explanation" data-testid="explanation">
                     <strong>{ "Not linearizable. " }</strong>
@@ -1285,6 +1309,20 @@ fn Timeline(props: &StateProps) -> Html {
                                configuration change and the members after it. Click a bar to see the slot and messages it caused." }</p>
         </section>
     }
+}
+
+/// How many windows long the timeline's sliding track is (see [`Timeline`]).
+const TRACK_WINDOWS: f64 = 3.0;
+
+/// A stretch of virtual time in the timeline's units (a window is 1000).
+fn x_units(us: u64) -> f64 {
+    us as f64 / TIMELINE_WINDOW_US as f64 * 1000.0
+}
+
+/// The view box of one of the timeline's sliding layers: the whole track, as tall as the
+/// timeline.
+fn track_view_box(height: f64) -> String {
+    format!("0 0 {} {}", TRACK_WINDOWS * 1000.0, f1(height))
 }
 
 #[derive(Properties, PartialEq)]

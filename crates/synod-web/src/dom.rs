@@ -119,15 +119,26 @@ pub fn read_chosen_file(
 
 /// The SVG element with `data-testid` `testid` as a standalone file: a deep copy with the
 /// computed value of every property in [`crate::export::SVG_STYLE_PROPERTIES`] written into
-/// each element's `style`, so it renders the same without the page's style sheet.
+/// each element's `style`, so it renders the same without the page's style sheet. When
+/// `testid` names the timeline's container (an SVG frame with sliding layers laid over it,
+/// see `app::Timeline`), the file is the frame with each layer's visible window nested in it
+/// at the place it is shown.
 pub fn standalone_svg(testid: &str) -> Option<String> {
     let window = window()?;
     let document = window.document()?;
-    let svg = document
+    let found = document
         .query_selector(&format!("[data-testid='{testid}']"))
         .ok()??;
-    let copy: Element = svg.clone_node_with_deep(true).ok()?.dyn_into().ok()?;
-    inline_style(&window, &svg, &copy);
+    let (svg, layers) = if found.tag_name().eq_ignore_ascii_case("svg") {
+        (found, None)
+    } else {
+        let frame = found.query_selector("svg.timeline-frame").ok()??;
+        (
+            frame,
+            Some(found.query_selector_all("svg.timeline-layer").ok()?),
+        )
+    };
+    let copy = styled_copy(&window, &svg)?;
     // The page paints the picture's background with CSS on the element; a file keeps it.
     if let Ok(Some(computed)) = window.get_computed_style(&svg) {
         let background = computed
@@ -139,6 +150,54 @@ pub fn standalone_svg(testid: &str) -> Option<String> {
         };
         let _ = copy.set_attribute("style", &style);
     }
+    let height = svg
+        .get_attribute("viewBox")
+        .and_then(|v| v.split_whitespace().nth(3).map(str::to_owned))
+        .unwrap_or_default();
+    for i in 0..layers.as_ref().map_or(0, web_sys::NodeList::length) {
+        let Some(layer) = layers
+            .as_ref()
+            .and_then(|l| l.get(i))
+            .and_then(|n| n.dyn_into::<Element>().ok())
+        else {
+            continue;
+        };
+        let Some(nested) = styled_copy(&window, &layer) else {
+            continue;
+        };
+        let attr = |k: &str| layer.get_attribute(k).unwrap_or_default();
+        let (x, width) = (attr("data-window-x"), attr("data-window-width"));
+        for (k, v) in [
+            ("x", "0"),
+            ("y", "0"),
+            ("width", width.as_str()),
+            ("height", height.as_str()),
+            ("viewBox", &format!("{x} 0 {width} {height}")),
+            ("style", ""),
+        ] {
+            let _ = nested.set_attribute(k, v);
+        }
+        for k in [
+            "preserveAspectRatio",
+            "class",
+            "data-window-x",
+            "data-window-width",
+        ] {
+            let _ = nested.remove_attribute(k);
+        }
+        let _ = copy.append_child(&nested);
+    }
+    let markup = web_sys::XmlSerializer::new()
+        .ok()?
+        .serialize_to_string(&copy)
+        .ok()?;
+    Some(crate::export::svg_file(&markup))
+}
+
+/// A deep copy of `svg` with every element's computed style written into it.
+fn styled_copy(window: &Window, svg: &Element) -> Option<Element> {
+    let copy: Element = svg.clone_node_with_deep(true).ok()?.dyn_into().ok()?;
+    inline_style(window, svg, &copy);
     let (originals, copies) = (
         svg.query_selector_all("*").ok()?,
         copy.query_selector_all("*").ok()?,
@@ -146,13 +205,9 @@ pub fn standalone_svg(testid: &str) -> Option<String> {
     for i in 0..originals.length().min(copies.length()) {
         let from = originals.get(i)?.dyn_into::<Element>().ok()?;
         let to = copies.get(i)?.dyn_into::<Element>().ok()?;
-        inline_style(&window, &from, &to);
+        inline_style(window, &from, &to);
     }
-    let markup = web_sys::XmlSerializer::new()
-        .ok()?
-        .serialize_to_string(&copy)
-        .ok()?;
-    Some(crate::export::svg_file(&markup))
+    Some(copy)
 }
 
 fn inline_style(window: &Window, from: &Element, to: &Element) {
