@@ -360,8 +360,9 @@ fn export_every_file(b: &mut Browser) -> Result {
                 "style=\"fill:",
                 "<rect",
                 "background-color: rgb(255, 255, 255)",
-                // The bars, from the sliding layer nested into the frame.
+                // The bars, from the sliding layers nested into the frame at the window.
                 "class=\"bar ",
+                " x=\"0\" y=\"0\" width=\"1000\"",
             ],
         ),
         (

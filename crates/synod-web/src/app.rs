@@ -13,8 +13,8 @@ use crate::format::{
     per, time,
 };
 use crate::geometry::{
-    client_position, endpoint_position, lerp, node_position, open_bar_end, progress, Point, VIEW_H,
-    VIEW_W,
+    client_position, endpoint_position, lerp, node_position, open_bar_end, progress,
+    track_position, Point, VIEW_H, VIEW_W,
 };
 use crate::import::{Imported, ImportedView};
 use crate::members;
@@ -1143,13 +1143,10 @@ fn Timeline(props: &StateProps) -> Html {
     // two windows, or when a bar or marker changes. Shifting the groups inside the SVG instead
     // had the browser repaint and rasterize the whole timeline on every frame, work that took
     // the CPU from the next frames (see ARCHITECTURE).
-    let page = start - start % (2 * TIMELINE_WINDOW_US);
+    let (page, into) = track_position(start, TIMELINE_WINDOW_US, TRACK_WINDOWS);
     let page_shift = format!("translate({},0)", Tenths(-ax(page)));
     let track_x = x_units(start - page);
-    let slide = format!(
-        "transform: translateX(-{:.4}%)",
-        track_x / (TRACK_WINDOWS * w) * 100.0
-    );
+    let slide = format!("transform: translateX(-{:.4}%)", into * 100.0);
     // The bars' layer ends just past the present (the window's right edge once a whole window
     // has passed), so that a bar that just began shows; the markers' layer is the window.
     let present = (x(now) + 3.0).min(w);
@@ -1176,7 +1173,7 @@ fn Timeline(props: &StateProps) -> Html {
         .map(|(i, e)| {
             let x1 = ax(e.call.as_us());
             // An operation still open (pending, or given up on with an unknown outcome)
-            // runs to the present: its bar is drawn in whole windows past it and the clip
+            // runs to the present: its bar is drawn in whole windows past it and the window
             // cuts it there, instead of its width following the present on every frame, for
             // every client waiting.
             let x2 = match (&e.outcome, e.ret) {
@@ -1269,7 +1266,8 @@ fn Timeline(props: &StateProps) -> Html {
         <section class="timeline panel">
             <h2>{ "Timeline" }<Verdict_ verdict={check.verdict} /></h2>
             <div class="timeline-view" data-testid="timeline"
-                data-partitioned={has_partition.to_string()}>
+                data-partitioned={has_partition.to_string()}
+                data-window-x={f1(track_x)} data-present={f1(present)}>
                 <svg class="timeline-frame" viewBox={format!("-40 0 1045 {}", f1(height))}>
                     { for rows }
                     <g class="config-bands">{ for bands }</g>
@@ -1277,8 +1275,7 @@ fn Timeline(props: &StateProps) -> Html {
                 <div class="timeline-window">
                     <div class="timeline-track" style={slide.clone()}>
                         <svg class="timeline-layer" viewBox={track_view_box(height)}
-                            preserveAspectRatio="none" data-window-x={f1(track_x)}
-                            data-window-width={f1(w)}>
+                            preserveAspectRatio="none" data-layer="markers">
                             <g class="markers" transform={page_shift.clone()}>{ for markers }</g>
                         </svg>
                     </div>
@@ -1286,8 +1283,7 @@ fn Timeline(props: &StateProps) -> Html {
                 <div class="timeline-window" style={present_clip}>
                     <div class="timeline-track" style={slide}>
                         <svg class="timeline-layer" viewBox={track_view_box(height)}
-                            preserveAspectRatio="none" data-window-x={f1(track_x)}
-                            data-window-width={f1(present)}>
+                            preserveAspectRatio="none" data-layer="bars">
                             <g class="bars" onclick={on_op} transform={page_shift}><Bars {bars} /></g>
                         </svg>
                     </div>
@@ -1312,7 +1308,7 @@ fn Timeline(props: &StateProps) -> Html {
 }
 
 /// How many windows long the timeline's sliding track is (see [`Timeline`]).
-const TRACK_WINDOWS: f64 = 3.0;
+const TRACK_WINDOWS: u64 = 3;
 
 /// A stretch of virtual time in the timeline's units (a window is 1000).
 fn x_units(us: u64) -> f64 {
@@ -1322,7 +1318,7 @@ fn x_units(us: u64) -> f64 {
 /// The view box of one of the timeline's sliding layers: the whole track, as tall as the
 /// timeline.
 fn track_view_box(height: f64) -> String {
-    format!("0 0 {} {}", TRACK_WINDOWS * 1000.0, f1(height))
+    format!("0 0 {} {}", TRACK_WINDOWS * 1000, f1(height))
 }
 
 #[derive(Properties, PartialEq)]
@@ -1404,8 +1400,7 @@ fn Bars(props: &BarsProps) -> Html {
 }
 
 /// One operation's bar: a component, so that when the bars are rendered, a finished bar
-/// (whose props no longer change as the window slides by a group's shift) costs one
-/// comparison.
+/// (whose props no longer change as the window slides) costs one comparison.
 #[derive(Clone, Properties, PartialEq)]
 struct Bar {
     index: usize,

@@ -130,7 +130,7 @@ pub fn standalone_svg(testid: &str) -> Option<String> {
         .query_selector(&format!("[data-testid='{testid}']"))
         .ok()??;
     let (svg, layers) = if found.tag_name().eq_ignore_ascii_case("svg") {
-        (found, None)
+        (found.clone(), None)
     } else {
         let frame = found.query_selector("svg.timeline-frame").ok()??;
         (
@@ -138,6 +138,9 @@ pub fn standalone_svg(testid: &str) -> Option<String> {
             Some(found.query_selector_all("svg.timeline-layer").ok()?),
         )
     };
+    // Where the window is on the sliding track, and how far the present is into it.
+    let window_x = found.get_attribute("data-window-x").unwrap_or_default();
+    let present = found.get_attribute("data-present").unwrap_or_default();
     let copy = styled_copy(&window, &svg)?;
     // The page paints the picture's background with CSS on the element; a file keeps it.
     if let Ok(Some(computed)) = window.get_computed_style(&svg) {
@@ -165,24 +168,15 @@ pub fn standalone_svg(testid: &str) -> Option<String> {
         let Some(nested) = styled_copy(&window, &layer) else {
             continue;
         };
-        let attr = |k: &str| layer.get_attribute(k).unwrap_or_default();
-        let (x, width) = (attr("data-window-x"), attr("data-window-width"));
-        for (k, v) in [
-            ("x", "0"),
-            ("y", "0"),
-            ("width", width.as_str()),
-            ("height", height.as_str()),
-            ("viewBox", &format!("{x} 0 {width} {height}")),
-            ("style", ""),
-        ] {
-            let _ = nested.set_attribute(k, v);
+        // The markers show the whole window; the bars stop at the present.
+        let width = match layer.get_attribute("data-layer").as_deref() {
+            Some("bars") => present.as_str(),
+            _ => "1000",
+        };
+        for (k, v) in crate::export::nested_layer_attributes(&window_x, width, &height) {
+            let _ = nested.set_attribute(k, &v);
         }
-        for k in [
-            "preserveAspectRatio",
-            "class",
-            "data-window-x",
-            "data-window-width",
-        ] {
+        for k in ["preserveAspectRatio", "class", "data-layer"] {
             let _ = nested.remove_attribute(k);
         }
         let _ = copy.append_child(&nested);

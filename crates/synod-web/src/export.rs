@@ -151,6 +151,20 @@ pub fn style_attribute<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -
         .join("; ")
 }
 
+/// The attributes that place one of the timeline's sliding layers, copied into a file,
+/// inside the frame: at the window's origin, as wide as what the page shows of it (`width`),
+/// as tall as the frame, and looking at the part of the track the window shows (from `x`).
+pub fn nested_layer_attributes(x: &str, width: &str, height: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("x", "0".to_owned()),
+        ("y", "0".to_owned()),
+        ("width", width.to_owned()),
+        ("height", height.to_owned()),
+        ("viewBox", format!("{x} 0 {width} {height}")),
+        ("style", String::new()),
+    ]
+}
+
 /// A serialized `<svg>` element as a file: the XML declaration, the SVG namespace if the
 /// serializer left it out, and a width and height from the view box when it has none (a
 /// file has no container to size it).
@@ -260,5 +274,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_sliding_layer_is_nested_at_the_window_showing_what_the_page_shows() {
+        let attrs = nested_layer_attributes("1234.5", "1000.0", "164.0");
+        let get = |k: &str| attrs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("viewBox"), Some("1234.5 0 1000.0 164.0"));
+        assert_eq!((get("x"), get("y")), (Some("0"), Some("0")));
+        assert_eq!(
+            (get("width"), get("height")),
+            (Some("1000.0"), Some("164.0"))
+        );
+        assert_eq!(
+            get("style"),
+            Some(""),
+            "the page's sizing is not the file's"
+        );
     }
 }

@@ -73,6 +73,17 @@ pub fn open_bar_end(x1: i32, call: Time, now: Time, window: u64, window_len: i32
     x1.saturating_add(window_len.saturating_mul(i32::try_from(windows).unwrap_or(i32::MAX)))
 }
 
+/// The timeline's sliding track for a window starting at `start` (all in µs, `window` the
+/// time one window spans): where the track starts (a multiple of two windows, so it turns a
+/// page every two windows) and how far into the track the window starts, as a fraction of the
+/// track's length of `track_windows` windows. The window never runs past the track's end.
+pub fn track_position(start: u64, window: u64, track_windows: u64) -> (u64, f64) {
+    let window = window.max(1);
+    let page = start - start % (2 * window);
+    let into = (start - page) as f64 / (track_windows.max(1) * window) as f64;
+    (page, into)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +132,23 @@ mod tests {
             open_bar_end(100, Time(5), Time(0), window, len),
             100 + 2 * len
         );
+    }
+
+    #[test]
+    fn the_timeline_track_turns_a_page_every_two_windows_and_always_holds_the_window() {
+        let w = 4_000_000;
+        assert_eq!(track_position(0, w, 3), (0, 0.0));
+        assert_eq!(track_position(w, w, 3), (0, 1.0 / 3.0));
+        // Just before the turn the window ends a hair before the track does.
+        let (page, into) = track_position(2 * w - 1, w, 3);
+        assert_eq!(page, 0);
+        assert!(into < 2.0 / 3.0 && into + 1.0 / 3.0 < 1.0);
+        // At the turn the track starts where the window does.
+        assert_eq!(track_position(2 * w, w, 3), (2 * w, 0.0));
+        for start in (0..40 * w).step_by(123_457) {
+            let (page, into) = track_position(start, w, 3);
+            assert!(page <= start && page % (2 * w) == 0);
+            assert!(into >= 0.0 && into + 1.0 / 3.0 <= 1.0, "{start}: {into}");
+        }
     }
 }
