@@ -1145,7 +1145,8 @@ fn Timeline(props: &StateProps) -> Html {
     // the CPU from the next frames (see ARCHITECTURE).
     let (page, into) = track_position(start, TIMELINE_WINDOW_US, TRACK_WINDOWS);
     let page_shift = format!("translate({},0)", Tenths(-ax(page)));
-    let track_x = x_units(start - page);
+    // Where the window starts on the track, in the track's units (a window is 1000).
+    let track_x = into * (TRACK_WINDOWS * 1000) as f64;
     let slide = format!("transform: translateX(-{:.4}%)", into * 100.0);
     // The bars' layer ends just past the present (the window's right edge once a whole window
     // has passed), so that a bar that just began shows; the markers' layer is the window.
@@ -1310,11 +1311,6 @@ fn Timeline(props: &StateProps) -> Html {
 /// How many windows long the timeline's sliding track is (see [`Timeline`]).
 const TRACK_WINDOWS: u64 = 3;
 
-/// A stretch of virtual time in the timeline's units (a window is 1000).
-fn x_units(us: u64) -> f64 {
-    us as f64 / TIMELINE_WINDOW_US as f64 * 1000.0
-}
-
 /// The view box of one of the timeline's sliding layers: the whole track, as tall as the
 /// timeline.
 fn track_view_box(height: f64) -> String {
@@ -1354,12 +1350,11 @@ struct BarShape {
     point: Option<i32>,
 }
 
-/// A fingerprint of what a bar's label and test id are made of: the command, its operation
-/// and its outcome. Hashing costs a fraction of formatting them.
+/// A fingerprint of what a bar's label and test id are made of: the command (its client and
+/// number), its operation and its outcome. Hashing costs a fraction of formatting them.
 fn what_it_says(e: &synod_sim::HistoryEntry) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = synod_core::kv::Fnv64::new();
-    e.client.hash(&mut h);
     e.id.hash(&mut h);
     e.op.hash(&mut h);
     match &e.outcome {

@@ -60,10 +60,6 @@ impl Dot {
         (self.x as f32 / 10.0, self.y as f32 / 10.0)
     }
 
-    pub fn transform(&self) -> String {
-        format!("translate({},{})", Tenths(self.x), Tenths(self.y))
-    }
-
     /// The ring's colour, as a style attribute.
     pub fn ring(&self) -> Option<String> {
         self.hue.map(|h| format!("stroke: hsl({h}, 70%, 40%)"))
@@ -534,7 +530,6 @@ mod tests {
         d.held = true;
         d.selected = true;
         assert_eq!(d.class(), "msg accept held selected");
-        assert_eq!(d.transform(), "translate(-12.3,4.5)");
         assert_eq!(d.translation(), (-12.3, 4.5));
         assert_eq!(d.ring(), None);
         d.hue = Some(200);
