@@ -48,7 +48,8 @@ pub fn run_all(tools: &Tools, filters: &[String]) -> Result {
     let mut failed = 0;
     for (name, flow) in chosen {
         let t = Instant::now();
-        let mut browser = Browser::open(&driver, tools, site, out_dir.clone())?;
+        let traced = flows::TRACED.contains(name);
+        let mut browser = Browser::open(&driver, tools, site, out_dir.clone(), traced)?;
         let result = flow(&mut browser);
         if result.is_err() {
             let _ = browser.screenshot(&format!("FAILED-{name}"));
@@ -135,13 +136,21 @@ impl Drop for TempDir {
 }
 
 impl Browser {
-    fn open(driver: &Driver, tools: &Tools, site: u16, out_dir: PathBuf) -> Result<Browser> {
+    /// Opens a fresh Chromium. `traced`: Chromium also records its trace (the `blink`, `v8` and
+    /// user-timing categories), which [`Browser::trace_events`] reads.
+    fn open(
+        driver: &Driver,
+        tools: &Tools,
+        site: u16,
+        out_dir: PathBuf,
+        traced: bool,
+    ) -> Result<Browser> {
         let profile = std::env::temp_dir().join(format!(
             "synod-chromium-{}-{}",
             std::process::id(),
             free_port()?
         ));
-        let caps = json!({
+        let mut caps = json!({
             "capabilities": {"alwaysMatch": {
                 "browserName": "chrome",
                 "goog:chromeOptions": {
@@ -156,6 +165,16 @@ impl Browser {
                 }
             }}
         });
+        if traced {
+            // ChromeDriver records the trace and hands it out with the performance log.
+            let always = &mut caps["capabilities"]["alwaysMatch"];
+            always["goog:loggingPrefs"] = json!({"performance": "ALL"});
+            always["goog:chromeOptions"]["perfLoggingPrefs"] = json!({
+                "enableNetwork": false,
+                "enablePage": false,
+                "traceCategories": "blink,blink.user_timing,v8",
+            });
+        }
         let (status, v) = json_request(driver.port, "POST", "/session", Some(&caps))?;
         let session = v["value"]["sessionId"]
             .as_str()
@@ -384,6 +403,21 @@ impl Browser {
             "/goog/cdp/execute",
             Some(json!({"cmd": cmd, "params": params})),
         )
+    }
+
+    /// The trace events Chromium recorded since the last call (a traced session only; see
+    /// [`Browser::open`]). ChromeDriver collects them in batches, so the latest may come
+    /// with a later call.
+    pub fn trace_events(&mut self) -> Result<Vec<Value>> {
+        let entries = self.call("POST", "/se/log", Some(json!({"type": "performance"})))?;
+        Ok(entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| serde_json::from_str::<Value>(e["message"].as_str()?).ok())
+            .filter(|m| m["message"]["method"] == "Tracing.dataCollected")
+            .map(|mut m| m["message"]["params"].take())
+            .collect())
     }
 
     /// Saves `contents` as `web/test-output/NAME` (figures a flow measured, a profile).

@@ -17,6 +17,44 @@ use yew::prelude::*;
 /// The largest file the page reads (an uploaded history or scenario).
 pub const MAX_UPLOAD_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
 
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export function post_task(f) {
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => { channel.port1.close(); f(); };
+  channel.port2.postMessage(null);
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen::prelude::wasm_bindgen(catch)]
+    fn post_task(f: &JsValue) -> Result<(), JsValue>;
+}
+
+/// Runs `f` in a task of its own, queued now: after the current task and whatever the
+/// browser does between tasks (a render, when one is due), as soon as the page is free.
+/// Posted through a `MessageChannel` rather than a zero-delay timer, so that the page's
+/// only timer while it plays is the frame's (the benchmark tells frames apart by that in
+/// Chromium's trace), and no timer clamping applies. Falls back to a timer where the
+/// browser has no channels.
+pub fn after_this_task(f: impl FnOnce() + 'static) {
+    let f = std::rc::Rc::new(std::cell::Cell::new(Some(f)));
+    let run = {
+        let f = f.clone();
+        move || {
+            if let Some(f) = f.take() {
+                f();
+            }
+        }
+    };
+    if post_task(&Closure::once_into_js(run)).is_err() {
+        gloo_timers::callback::Timeout::new(0, move || {
+            if let Some(f) = f.take() {
+                f();
+            }
+        })
+        .forget();
+    }
+}
+
 fn window() -> Option<Window> {
     web_sys::window()
 }
