@@ -40,6 +40,13 @@ const TIMELINE_WINDOW_US: u64 = 4_000_000;
 const NARRATION_LINES: usize = 40;
 const NARRATION_SCAN: usize = 4000;
 
+/// How many narration lines are shown while playing: what the box shows without scrolling
+/// (about thirteen lines on a wide screen, eight in an embed). At full speed every line
+/// changes on each of the panel's turns, and rewriting a line's text has the browser shape
+/// it again at once, inside the frame: forty lines made the narration's turn the slowest
+/// frame. Paused, the box holds [`NARRATION_LINES`] to scroll back through.
+const NARRATION_LINES_PLAYING: usize = 16;
+
 /// The one hook that owns the wall clock: it dispatches a [`Action::Frame`] every
 /// `FRAME_MS` and stops when the component goes away. The closure captures the dispatcher,
 /// never a snapshot of the state. It also starts the per-frame work measurement that the
@@ -1447,7 +1454,11 @@ fn Narration(props: &StateProps) -> Html {
         .rev()
         .filter_map(|r| narrate(&sim, r).map(|(text, cmd)| (r.at, text, cmd)))
         .filter(|(_, text, _)| filter.is_empty() || text.to_lowercase().contains(&filter))
-        .take(NARRATION_LINES)
+        .take(if p.view.playing {
+            NARRATION_LINES_PLAYING
+        } else {
+            NARRATION_LINES
+        })
         .map(|(at, text, cmd)| {
             let history_index = cmd.and_then(|c| sim.history().iter().rposition(|e| e.id == c));
             let related = cmd.is_some() && cmd == f.command;
