@@ -372,6 +372,8 @@ fn export_every_file(b: &mut Browser) -> Result {
                 "xmlns=\"http://www.w3.org/2000/svg\"",
                 "stroke-width:",
                 "<circle",
+                // The message dots, from their own layer drawn over the cluster.
+                "class=\"messages\"",
             ],
         ),
     ];

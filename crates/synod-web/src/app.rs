@@ -570,13 +570,21 @@ fn ClusterView(props: &StateProps) -> Html {
     }
     html! {
         <section class="cluster">
-            <svg viewBox={format!("0 0 {VIEW_W} {VIEW_H}")} preserveAspectRatio="xMidYMid meet"
-                data-testid="cluster">
-                <g class="links"><Links nodes={n} targets={targets} links={links} /></g>
-                <g class="nodes">{ for nodes }</g>
-                <g class="clients"><Clients busy={busy} /></g>
-                <g class="messages" data-testid="messages" onclick={on_msg} ref={messages_ref} />
-            </svg>
+            <div class="cluster-view">
+                <svg viewBox={format!("0 0 {VIEW_W} {VIEW_H}")} preserveAspectRatio="xMidYMid meet"
+                    data-testid="cluster">
+                    <g class="links"><Links nodes={n} targets={targets} links={links} /></g>
+                    <g class="nodes">{ for nodes }</g>
+                    <g class="clients"><Clients busy={busy} /></g>
+                </svg>
+                // The moving dots lie on a picture of their own over the cluster, which the
+                // browser rasterizes on its own: moving them redraws the dots alone, not the
+                // nodes' text and the links under them (see ARCHITECTURE).
+                <svg class="dots-layer" viewBox={format!("0 0 {VIEW_W} {VIEW_H}")}
+                    preserveAspectRatio="xMidYMid meet">
+                    <g class="messages" data-testid="messages" onclick={on_msg} ref={messages_ref} />
+                </svg>
+            </div>
             <Legend protocol={p.setup.protocol} />
         </section>
     }

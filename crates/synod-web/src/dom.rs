@@ -160,7 +160,7 @@ pub fn read_chosen_file(
 /// each element's `style`, so it renders the same without the page's style sheet. When
 /// `testid` names the timeline's container (an SVG frame with sliding layers laid over it,
 /// see `app::Timeline`), the file is the frame with each layer's visible window nested in it
-/// at the place it is shown.
+/// at the place it is shown; for the cluster, the message dots' layer is drawn over it.
 pub fn standalone_svg(testid: &str) -> Option<String> {
     let window = window()?;
     let document = window.document()?;
@@ -218,6 +218,22 @@ pub fn standalone_svg(testid: &str) -> Option<String> {
             let _ = nested.remove_attribute(k);
         }
         let _ = copy.append_child(&nested);
+    }
+    // The cluster's message dots lie on a picture of their own over it, with the same view
+    // box (see `app::ClusterView`): the file draws them last, over the nodes, as the page does.
+    let dots = layers
+        .is_none()
+        .then(|| {
+            svg.parent_element()?
+                .query_selector("svg.dots-layer")
+                .ok()?
+        })
+        .flatten()
+        .and_then(|dots| styled_copy(&window, &dots));
+    if let Some(dots) = dots {
+        while let Some(child) = dots.first_child() {
+            let _ = copy.append_child(&child);
+        }
     }
     let markup = web_sys::XmlSerializer::new()
         .ok()?
