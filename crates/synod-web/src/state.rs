@@ -301,21 +301,24 @@ pub struct Playground {
     pub page: Page,
 }
 
-/// While playing, each side panel renders again every this many changed frames.
-pub const PANEL_EVERY_FRAMES: u64 = 6;
+/// While playing, each side panel renders again every this many changed frames (five times
+/// a second at 60 frames a second).
+pub const PANEL_EVERY_FRAMES: u64 = 12;
 
 /// The frame, among each [`PANEL_EVERY_FRAMES`], on which a side panel renders while playing.
-/// The panels take turns, so that no frame pays for all of them: the heaviest (the narration,
-/// the client forms) each have a frame of their own, and the replicas' cards are spread over
-/// the frames one by one (see [`Playground::replica_card_revision`]).
+/// The panels take turns on the odd frames and the replicas' cards on the even ones (see
+/// [`Playground::replica_card_revision`]), so that a frame renders at most one of them (the
+/// network's and the membership's panels, both light, share theirs): no frame pays for two.
+/// With six frames to a turn each frame had a card and a panel, and the frames that drew a
+/// card with the client forms or the statistics were the slowest of the run.
 pub fn panel_phase(panel: Panel) -> u64 {
     match panel {
         Panel::Replicas | Panel::Cluster | Panel::Timeline => 0,
         Panel::Clients => 1,
-        Panel::Narration => 2,
-        Panel::Stats => 3,
-        Panel::Network | Panel::Membership => 4,
-        Panel::Selection => 5,
+        Panel::Narration => 3,
+        Panel::Stats => 5,
+        Panel::Network | Panel::Membership => 7,
+        Panel::Selection => 9,
     }
 }
 
@@ -615,10 +618,10 @@ impl Playground {
 
     /// The revision replica `index`'s card renders: the replicas panel spreads its cards
     /// over the turns, each card being as costly as a small panel, so that no frame redraws
-    /// every replica's log and table. The first cards go to the phases of the light panels,
-    /// clear of the narration's and the client forms'.
+    /// every replica's log and table. The cards take the even frames of a turn, clear of the
+    /// side panels' (see [`panel_phase`]); a seventh takes the one frame left.
     pub fn replica_card_revision(&self, index: usize) -> u64 {
-        const CARD_PHASES: [u64; 6] = [0, 3, 5, 4, 1, 2];
+        const CARD_PHASES: [u64; 7] = [0, 2, 4, 6, 8, 10, 11];
         self.turn_revision(CARD_PHASES[index % CARD_PHASES.len()])
     }
 
