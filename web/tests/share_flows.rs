@@ -336,6 +336,8 @@ fn export_every_file(b: &mut Browser) -> Result {
     let files: Vec<(String, String)> = serde_json::from_str(files.as_str().unwrap_or("[]"))
         .map_err(|e| crate::Failure(e.to_string()))?;
     let hash = b.text("[data-testid='trace-hash']")?;
+    // Paused: the dots in flight stay put, and the cluster's file must hold every one.
+    let dots = b.count("[data-testid='messages'] .msg")?;
     let find = |suffix: &str| {
         files
             .iter()
@@ -384,6 +386,12 @@ fn export_every_file(b: &mut Browser) -> Result {
                 let head: String = text.chars().take(300).collect();
                 return fail(format!("{suffix} lacks {n}: {head}"));
             }
+        }
+        if suffix == "cluster.svg" && text.matches("data-msg=").count() as u64 != dots {
+            return fail(format!(
+                "cluster.svg holds {} message dots where the page shows {dots}",
+                text.matches("data-msg=").count()
+            ));
         }
         println!("    {suffix}: {} bytes", text.len());
         // Kept beside the screenshots, to look at.

@@ -410,13 +410,29 @@ impl Browser {
     /// with a later call.
     pub fn trace_events(&mut self) -> Result<Vec<Value>> {
         let entries = self.call("POST", "/se/log", Some(json!({"type": "performance"})))?;
-        Ok(entries
+        let messages: Vec<Value> = entries
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(|e| serde_json::from_str::<Value>(e["message"].as_str()?).ok())
-            .filter(|m| m["message"]["method"] == "Tracing.dataCollected")
-            .map(|mut m| m["message"]["params"].take())
+            .map(|mut m| m["message"].take())
+            .collect();
+        // A full buffer drops events: say so rather than miss them later.
+        let full = messages.iter().any(|m| {
+            m["method"] == "Tracing.bufferUsage"
+                && m["params"]["percentFull"]
+                    .as_f64()
+                    .is_some_and(|p| p >= 0.99)
+        });
+        if full {
+            return Err(Failure(
+                "Chromium's trace buffer filled up, so the trace lost events".into(),
+            ));
+        }
+        Ok(messages
+            .into_iter()
+            .filter(|m| m["method"] == "Tracing.dataCollected")
+            .map(|mut m| m["params"].take())
             .collect())
     }
 

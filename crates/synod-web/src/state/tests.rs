@@ -334,9 +334,9 @@ fn side_panels_follow_actions_at_once_and_frames_every_few() {
     p = Reducible::reduce(p, Action::Frame { now_ms: 0.0 });
     let mut renders: Vec<Vec<Panel>> = Vec::new();
     let mut last: Vec<u64> = side.iter().map(|s| p.panel_revision(*s)).collect();
-    // Replica cards, as many as six nodes have.
+    // Replica cards, as many as seven nodes have.
     let cards =
-        |p: &Playground| -> Vec<u64> { (0..6).map(|i| p.replica_card_revision(i)).collect() };
+        |p: &Playground| -> Vec<u64> { (0..7).map(|i| p.replica_card_revision(i)).collect() };
     let mut last_cards = cards(&p);
     let mut card_renders: Vec<Vec<usize>> = Vec::new();
     for i in 1..=(3 * PANEL_EVERY_FRAMES) {
@@ -359,12 +359,12 @@ fn side_panels_follow_actions_at_once_and_frames_every_few() {
         }
         last = now;
         let now_cards = cards(&p);
-        card_renders.push((0..6).filter(|i| last_cards[*i] != now_cards[*i]).collect());
+        card_renders.push((0..7).filter(|i| last_cards[*i] != now_cards[*i]).collect());
         last_cards = now_cards;
     }
     // Each replica card renders once a turn, never two on one frame.
     for turn in card_renders.windows(PANEL_EVERY_FRAMES as usize) {
-        for i in 0..6 {
+        for i in 0..7 {
             assert_eq!(
                 turn.iter().filter(|f| f.contains(&i)).count(),
                 1,
@@ -409,7 +409,7 @@ fn side_panels_follow_actions_at_once_and_frames_every_few() {
             "{s:?} follows an action at once"
         );
     }
-    for i in 0..6 {
+    for i in 0..7 {
         assert_eq!(
             p.replica_card_revision(i),
             p.revision,
