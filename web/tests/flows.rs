@@ -573,13 +573,7 @@ fn mark(b: &mut Browser, name: &str) -> Result {
 fn frame_tasks_from_trace(b: &mut Browser) -> Result<serde_json::Value> {
     let mut events = Vec::new();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let marked = |events: &[serde_json::Value], name: &str| {
-        events
-            .iter()
-            .find(|e| e["name"] == name && e["cat"] == "blink.user_timing")
-            .cloned()
-    };
-    while marked(&events, "synod-hidden-end").is_none() {
+    while user_mark(&events, "synod-hidden-end").is_none() {
         if std::time::Instant::now() > deadline {
             return fail(format!(
                 "Chromium's trace did not reach the end of the measured stretch ({} events read)",
@@ -615,6 +609,13 @@ fn frame_tasks_from_trace(b: &mut Browser) -> Result<serde_json::Value> {
     }))
 }
 
+/// The user-timing mark `name` (see [`mark`]) in Chromium's trace `events`.
+fn user_mark<'a>(events: &'a [serde_json::Value], name: &str) -> Option<&'a serde_json::Value> {
+    events
+        .iter()
+        .find(|e| e["name"] == name && e["cat"] == "blink.user_timing")
+}
+
 /// The frames' tasks between the user-timing marks `from` and `to` in Chromium's trace
 /// `events`, in order: each one's wall-clock and CPU time in milliseconds. A frame's task is a
 /// timer task (`TimerBase::run`) on the marks' thread that calls into script
@@ -623,12 +624,7 @@ fn frame_tasks_from_trace(b: &mut Browser) -> Result<serde_json::Value> {
 /// readings in a thousand on this VM, by up to a millisecond, which one thread cannot do) is
 /// taken as the wall-clock time. `None` when a mark is missing.
 fn frame_tasks(events: &[serde_json::Value], from: &str, to: &str) -> Option<Vec<(f64, f64)>> {
-    let marked = |name: &str| {
-        events
-            .iter()
-            .find(|e| e["name"] == name && e["cat"] == "blink.user_timing")
-    };
-    let (start, end) = (marked(from)?, marked(to)?);
+    let (start, end) = (user_mark(events, from)?, user_mark(events, to)?);
     let thread = (&start["pid"], &start["tid"]);
     let (t0, t1) = (start["ts"].as_f64()?, end["ts"].as_f64()?);
     let on_thread = |e: &&serde_json::Value| {

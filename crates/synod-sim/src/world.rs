@@ -138,7 +138,7 @@ pub struct Envelope {
 }
 
 /// How a client operation ended, as far as the client knows.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     /// Still waiting.

@@ -1371,20 +1371,7 @@ struct BarShape {
 fn what_it_says(e: &synod_sim::HistoryEntry) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = synod_core::kv::Fnv64::new();
-    e.id.hash(&mut h);
-    e.op.hash(&mut h);
-    match &e.outcome {
-        Outcome::Pending => 0u8.hash(&mut h),
-        Outcome::Ok { result } => {
-            1u8.hash(&mut h);
-            result.hash(&mut h);
-        }
-        Outcome::Failed { reason } => {
-            2u8.hash(&mut h);
-            reason.hash(&mut h);
-        }
-        Outcome::Unknown => 3u8.hash(&mut h),
-    }
+    (&e.id, &e.op, &e.outcome).hash(&mut h);
     Hasher::finish(&h)
 }
 

@@ -19,14 +19,14 @@ pub const MAX_UPLOAD_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
 
 #[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
 export function post_task(f) {
+  if (typeof MessageChannel !== "function") { setTimeout(f, 0); return; }
   const channel = new MessageChannel();
   channel.port1.onmessage = () => { channel.port1.close(); f(); };
   channel.port2.postMessage(null);
 }
 "#)]
 extern "C" {
-    #[wasm_bindgen::prelude::wasm_bindgen(catch)]
-    fn post_task(f: &JsValue) -> Result<(), JsValue>;
+    fn post_task(f: &JsValue);
 }
 
 /// Runs `f` in a task of its own, queued now: after the current task and whatever the
@@ -36,23 +36,7 @@ extern "C" {
 /// Chromium's trace), and no timer clamping applies. Falls back to a timer where the
 /// browser has no channels.
 pub fn after_this_task(f: impl FnOnce() + 'static) {
-    let f = std::rc::Rc::new(std::cell::Cell::new(Some(f)));
-    let run = {
-        let f = f.clone();
-        move || {
-            if let Some(f) = f.take() {
-                f();
-            }
-        }
-    };
-    if post_task(&Closure::once_into_js(run)).is_err() {
-        gloo_timers::callback::Timeout::new(0, move || {
-            if let Some(f) = f.take() {
-                f();
-            }
-        })
-        .forget();
-    }
+    post_task(&Closure::once_into_js(f));
 }
 
 fn window() -> Option<Window> {

@@ -142,12 +142,16 @@ const CHECKS: usize = 40;
 
 /// Mean, 95th percentile and maximum of a set of frame times.
 pub fn stats(frames: &[f64]) -> (f64, f64, f64) {
-    if frames.is_empty() {
+    stats_of_sorted(&sorted(frames))
+}
+
+/// [`stats`] of frame times already in ascending order.
+fn stats_of_sorted(sorted: &[f64]) -> (f64, f64, f64) {
+    if sorted.is_empty() {
         return (0.0, 0.0, 0.0);
     }
-    let sorted = sorted(frames);
     let mean = sorted.iter().sum::<f64>() / sorted.len() as f64;
-    (mean, percentile(&sorted, 0.95), sorted[sorted.len() - 1])
+    (mean, percentile(sorted, 0.95), sorted[sorted.len() - 1])
 }
 
 fn sorted(frames: &[f64]) -> Vec<f64> {
@@ -195,11 +199,12 @@ pub struct Figures {
 pub fn figures() -> Figures {
     FRAMES.with(|f| {
         let f = f.borrow();
-        let (mean_ms, p95_ms, max_ms) = stats(&f.recent);
-        let p99_ms = if f.recent.is_empty() {
+        let recent = sorted(&f.recent);
+        let (mean_ms, p95_ms, max_ms) = stats_of_sorted(&recent);
+        let p99_ms = if recent.is_empty() {
             0.0
         } else {
-            percentile(&sorted(&f.recent), 0.99)
+            percentile(&recent, 0.99)
         };
         let (advance_ms, advance_p95_ms, _) = stats(&f.advance);
         let split = |panels: bool| -> Vec<f64> {
